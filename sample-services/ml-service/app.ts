@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { AuditLog } from '../shared/chaos/audit.ts';
+import { commonFaults } from '../shared/chaos/common-faults.ts';
+import { FaultManager } from '../shared/chaos/fault-manager.ts';
+import { badModelFault } from '../shared/chaos/faults/bad-model.ts';
+import type { FaultDefinition } from '../shared/chaos/types.ts';
+import { createHttpServer } from '../shared/http-server.ts';
+import type { BuiltService, ServiceKit } from '../shared/service.ts';
+import { createModelMetrics } from './metrics.ts';
+import { ModelManager } from './model-manager.ts';
+import { LocalDirectoryRegistry } from './registry/local-directory.ts';
+import { REGISTRY_DEPENDENCY, withOutage } from './registry/outage-guard.ts';
+import { seedRegistry } from './registry/seed.ts';
+import { registerModelAdminRoutes, registerPredictRoute } from './routes.ts';
+
+/** ml-service: remaining-useful-life predictions from the model version the registry says to serve. */
+export async function build({ config, env, log, metrics }: ServiceKit): Promise<BuiltService> {
+  const registryDir = resolve(env.MODEL_REGISTRY_DIR ?? `${config.SANDBOX_STATE_DIR}/models`);
+  const local = new LocalDirectoryRegistry(registryDir);
+  await seedRegistry(local);
+
+  let faults: FaultManager | undefined;
+  const registry = withOutage(local, () => faults?.dependencyDown(REGISTRY_DEPENDENCY) ?? false);
+  const modelMetrics = createModelMetrics(metrics.registry);
+  const models = new ModelManager(registry, modelMetrics, log);
+  await models.init();
+
+  const definitions: FaultDefinition[] = [
+    ...commonFaults({ stateDir: config.SANDBOX_STATE_DIR, service: config.SERVICE_NAME, dependencies: [REGISTRY_DEPENDENCY] }),
+    badModelFault(models) as FaultDefinition,
+  ];
+  faults = new FaultManager(config.SERVICE_NAME, definitions, new AuditLog(config.SANDBOX_STATE_DIR, config.SERVICE_NAME), log);
+
+  const app = createHttpServer({
+    config,
+    log,
+    metrics,
+    faults,
+    ready: async () => (models.current ? { ok: true } : { ok: false, reason: 'no model loaded' }),
+  });
+  registerPredictRoute(app, models, modelMetrics, config.instrumented);
+  registerModelAdminRoutes(app, models, config.CHAOS_TOKEN);
+  return { app, faults };
+}

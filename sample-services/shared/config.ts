@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/**
+ * The process contract with the sandbox supervisor: everything a sample service reads from its
+ * environment, validated once at start so a bad value stops the process with a clear message.
+ */
+const schema = z.object({
+  SERVICE_NAME: z.string().min(1),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65_535),
+  CHAOS_TOKEN: z.string().optional(),
+  SANDBOX_STATE_DIR: z.string().default('.sandbox'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  SANDBOX_CRASH_AFTER_MS: z.coerce.number().int().positive().optional(),
+  /** "off" disables metrics observation, tracing and info logs: the baseline for the overhead bench. */
+  SANDBOX_INSTRUMENTATION: z.enum(['on', 'off']).default('on'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type ServiceConfig = z.infer<typeof schema> & { instrumented: boolean };
+
+export function readConfig(defaultName: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  // An empty variable means unset (shells and supervisors often pass FOO= rather than omitting it).
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = schema.safeParse({ ...given, SERVICE_NAME: env.SERVICE_NAME || defaultName });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid environment for ${defaultName}: ${lines.join('; ')}`);
+  }
+  return { ...parsed.data, instrumented: parsed.data.SANDBOX_INSTRUMENTATION === 'on' };
+}

@@ -1,0 +1,78 @@
+import { readConfig, type ServiceConfig } from './config.ts';
+import type { ServiceModule } from './service.ts';
+import { startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry.ts';
+
+export interface RunningService {
+  url: string;
+  config: ServiceConfig;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Tests supply an in-memory span exporter; otherwise OTEL_EXPORTER_OTLP_ENDPOINT decides. */
+  exporter?: TelemetryOptions['exporter'];
+  /** When tracing is already set up in this process (two services in one test process). */
+  skipTelemetry?: boolean;
+}
+
+/**
+ * Starts a sample service: tracing first, then everything that loads `http` (dynamic imports,
+ * so the HTTP instrumentation can patch it), then listen and the crash-loop checks.
+ */
+export async function startService(defaultName: string, load: () => Promise<ServiceModule>, options: StartOptions = {}): Promise<RunningService> {
+  const env = options.env ?? process.env;
+  const config = readConfig(defaultName, env);
+  let telemetry: Telemetry | undefined;
+  if (config.instrumented && !options.skipTelemetry) {
+    telemetry = startTelemetry({ serviceName: config.SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.exporter });
+  }
+  const [{ createLogger }, { createMetrics }, { resumeCrashLoop }, { exitSoon }, module] = await Promise.all([
+    import('./logger.ts'),
+    import('./metrics.ts'),
+    import('./chaos/faults/crash-loop.ts'),
+    import('./chaos/exit-soon.ts'),
+    load(),
+  ]);
+  const log = createLogger(config.SERVICE_NAME, config.instrumented ? config.LOG_LEVEL : 'warn');
+  const metrics = createMetrics({ collectRuntime: config.instrumented });
+  const service = await module.build({ config, env, log, metrics });
+  // listen() answers with the bound address, which tells the real port when PORT=0.
+  const url = await service.app.listen({ host: config.HOST, port: config.PORT });
+  log.info({ url, instrumentation: config.SANDBOX_INSTRUMENTATION }, `${config.SERVICE_NAME} listening`);
+
+  // Crash-loop support both ways: the supervisor's env setting, and a loop injected via the chaos API.
+  if (config.SANDBOX_CRASH_AFTER_MS !== undefined) {
+    exitSoon(log, 1, config.SANDBOX_CRASH_AFTER_MS, 'fatal error: process crashed (crash loop)');
+  }
+  resumeCrashLoop(config.SANDBOX_STATE_DIR, config.SERVICE_NAME, service.faults, log);
+
+  return {
+    url,
+    config,
+    async stop() {
+      // Faults are not cleared: in-memory ones die with the process, a crash loop must outlive it.
+      await service.close?.();
+      await service.app.close();
+      await telemetry?.shutdown();
+    },
+  };
+}
+
+/** Entry-file helper: start, and exit cleanly within a second on SIGTERM/SIGINT. */
+export async function main(defaultName: string, load: () => Promise<ServiceModule>): Promise<void> {
+  let running: RunningService;
+  try {
+    running = await startService(defaultName, load);
+  } catch (e) {
+    process.stderr.write(`${defaultName} failed to start: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  }
+  const shutdown = () => {
+    // In-flight requests get what is left of the second; then the process goes regardless.
+    setTimeout(() => process.exit(0), 900).unref();
+    void running.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}

@@ -1,0 +1,24 @@
+import { isRegexForm, type ActionSpec, type Playbook } from './playbook-schema.ts';
+
+export type Labels = Record<string, string>;
+
+/** Whether one matcher holds: exact value, or /regex/ anchored to the whole value. A missing label is ''. */
+export function matcherHolds(expected: string, actual: string | undefined): boolean {
+  const value = actual ?? '';
+  if (isRegexForm(expected)) return new RegExp(`^(?:${expected.slice(1, -1)})$`).test(value);
+  return value === expected;
+}
+
+export function playbookMatches(playbook: Pick<Playbook, 'match'>, labels: Labels): boolean {
+  return Object.entries(playbook.match).every(([name, expected]) => matcherHolds(expected, labels[name]));
+}
+
+/** The first playbook whose every matcher holds (file order), like a routing tree's first match. */
+export function findPlaybook<P extends Pick<Playbook, 'match'>>(playbooks: readonly P[], labels: Labels): P | undefined {
+  return playbooks.find((p) => playbookMatches(p, labels));
+}
+
+/** The service an action acts on: its own `service:`, else the alert's `service` label. */
+export function targetService(action: ActionSpec, labels: Labels): string | undefined {
+  return action.service ?? (labels.service || undefined);
+}

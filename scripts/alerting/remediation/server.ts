@@ -1,0 +1,75 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { RemediationController } from './controller.ts';
+import type { RemediationMetrics } from './metrics.ts';
+import type { ActionStore } from './records.ts';
+import { describeIssues, webhookBodySchema } from './webhook-schema.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  controller: RemediationController;
+  store: ActionStore;
+  metrics: RemediationMetrics;
+}
+
+const modeSchema = z.strictObject({ dryRun: z.boolean() });
+
+/** The HTTP API: the Alertmanager webhook, the action records, the mode, health and metrics. */
+export function buildApp({ logger, controller, store, metrics }: AppDeps): FastifyInstance {
+  // Request logging off: the scenario engine polls /actions several times a second.
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 8 * 1024 * 1024,
+  });
+
+  app.setErrorHandler((err: { statusCode?: number; message: string }, request, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      logger.error({ err, url: request.url }, 'request failed');
+      return reply.code(status).send({ error: 'internal error' });
+    }
+    if (request.url.startsWith('/alerts')) metrics.webhooks.inc({ status: 'invalid' });
+    return reply.code(status).send({ error: err.message });
+  });
+
+  app.post('/alerts', async (request, reply) => {
+    const parsed = webhookBodySchema.safeParse(request.body);
+    if (!parsed.success) {
+      const issues = describeIssues(parsed.error);
+      metrics.webhooks.inc({ status: 'invalid' });
+      logger.warn({ issues }, 'webhook rejected');
+      return reply.code(400).send({ error: issues.join('; '), issues });
+    }
+    metrics.webhooks.inc({ status: parsed.data.status });
+    // Actions run in the background: Alertmanager would time out waiting for a restart.
+    const { alerts, matched } = controller.handle(parsed.data);
+    logger.info({ status: parsed.data.status, alerts, matched, groupKey: parsed.data.groupKey }, 'webhook received');
+    return reply.code(200).send({ status: 'ok', alerts, matched, dryRun: controller.dryRun });
+  });
+
+  app.get('/actions', async () => store.list());
+
+  app.delete('/actions', async (_request, reply) => {
+    const n = controller.reset();
+    logger.info({ cleared: n }, 'action records, cooldowns and attempts cleared');
+    return reply.code(204).send();
+  });
+
+  app.get('/mode', async () => ({ dryRun: controller.dryRun }));
+
+  app.put('/mode', async (request, reply) => {
+    const parsed = modeSchema.safeParse(request.body);
+    if (!parsed.success) return reply.code(400).send({ error: describeIssues(parsed.error).join('; ') });
+    controller.dryRun = parsed.data.dryRun;
+    logger.info({ dryRun: controller.dryRun }, 'mode changed');
+    return { dryRun: controller.dryRun };
+  });
+
+  app.get('/health', async () => ({ status: 'ok', dryRun: controller.dryRun }));
+
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  return app;
+}

@@ -1,0 +1,122 @@
+import { Document } from 'yaml';
+import type { BurnRatePair, Scale, Slo, SloSpec } from './spec.ts';
+import { errorBudget, formatWindow, leMatcherRegex, roundFloat, scaleWindow } from './windows.ts';
+
+/** Renders SLO specs into Prometheus rule files (recording rules per window, burn-rate alerts). */
+
+export const RUNBOOK_BASE = 'http://127.0.0.1:9400/runbooks';
+const METRIC = 'http_server_request_duration_seconds';
+const JOB = 'sample-services';
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+  labels: Record<string, string>;
+}
+
+export interface AlertingRule {
+  alert: string;
+  expr: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface RuleGroup {
+  name: string;
+  rules: (RecordingRule | AlertingRule)[];
+}
+
+export interface ScaledPair extends BurnRatePair {
+  long: string;
+  short: string;
+  /** The workbook's real-time windows, for humans: "1h/5m". */
+  nominal: string;
+}
+
+/** The burn-rate pairs with windows at a scale. */
+export function scalePairs(pairs: readonly BurnRatePair[], scale: Scale): ScaledPair[] {
+  return pairs.map((p) => ({
+    ...p,
+    long: formatWindow(scaleWindow(p.longSeconds, scale.timeFactor, scale.scrapeSeconds)),
+    short: formatWindow(scaleWindow(p.shortSeconds, scale.timeFactor, scale.scrapeSeconds)),
+    nominal: `${formatWindow(p.longSeconds)}/${formatWindow(p.shortSeconds)}`,
+  }));
+}
+
+/** The distinct windows the pairs need, shortest first. */
+export function windowsOf(pairs: readonly ScaledPair[], scale: Scale): string[] {
+  const seconds = new Set<number>();
+  for (const p of pairs) {
+    seconds.add(scaleWindow(p.longSeconds, scale.timeFactor, scale.scrapeSeconds));
+    seconds.add(scaleWindow(p.shortSeconds, scale.timeFactor, scale.scrapeSeconds));
+  }
+  return [...seconds].sort((a, b) => a - b).map(formatWindow);
+}
+
+export const recordName = (window: string) => `slo:sli_error:ratio_rate${window}`;
+
+/** The error ratio (bad events / all events) of an SLI over a window. */
+export function errorRatioExpr(slo: Slo, window: string): string {
+  const base = `job="${JOB}", service="${slo.service}"`;
+  const total = `sum(rate(${METRIC}_count{${base}}[${window}]))`;
+  if ('availability' in slo.sli) {
+    const bad = `sum(rate(${METRIC}_count{${base}, http_response_status_code=~"5.."}[${window}]))`;
+    // `or vector(0)`: no 5xx series at all means a ratio of 0, not no ratio.
+    return `(${bad} or vector(0))\n/\n${total}`;
+  }
+  const le = leMatcherRegex(slo.sli.latency.threshold);
+  const good = `sum(rate(${METRIC}_bucket{${base}, le=~"${le}"}[${window}]))`;
+  return `1 - (\n  ${good}\n  /\n  ${total}\n)`;
+}
+
+function sloKind(slo: Slo): string {
+  return 'availability' in slo.sli ? 'availability' : `latency under ${slo.sli.latency.threshold}s`;
+}
+
+export function renderGroup(service: string, slos: readonly Slo[], spec: SloSpec, scale: Scale): RuleGroup {
+  const pairs = scalePairs(spec.pairs, scale);
+  const windows = windowsOf(pairs, scale);
+  const rules: (RecordingRule | AlertingRule)[] = [];
+  for (const slo of slos) {
+    for (const w of windows) {
+      rules.push({ record: recordName(w), expr: errorRatioExpr(slo, w), labels: { slo: slo.name, service: slo.service } });
+    }
+  }
+  for (const slo of slos) {
+    const budget = errorBudget(slo.objective);
+    for (const p of pairs) {
+      const threshold = `(${p.burnRate} * ${budget})`;
+      const sel = `{slo="${slo.name}"}`;
+      rules.push({
+        alert: 'SLOErrorBudgetBurn',
+        expr: `${recordName(p.long)}${sel} > ${threshold}\nand\n${recordName(p.short)}${sel} > ${threshold}`,
+        labels: { severity: p.severity, service: slo.service, slo: slo.name, long_window: p.long, short_window: p.short },
+        annotations: {
+          summary: `{{ $labels.slo }} burns its error budget ${p.burnRate}x too fast`,
+          description:
+            `${slo.service} ${sloKind(slo)} (objective ${slo.objective}%): the error ratio is {{ $value | humanizePercentage }} over ${p.long} ` +
+            `and above ${roundFloat(p.burnRate * budget * 100)}% over ${p.short} too, ${p.burnRate}x the error budget of ${roundFloat(budget * 100)}% ` +
+            `(windows ${p.long}/${p.short}, ${p.nominal} in real time).`,
+          runbook_url: `${RUNBOOK_BASE}/SLOErrorBudgetBurn`,
+        },
+      });
+    }
+  }
+  return { name: `slo-${service}`, rules };
+}
+
+/** One rule file per service at a scale: file name → YAML text. */
+export function renderScale(spec: SloSpec, scale: Scale, sourceLabel: string): Map<string, string> {
+  const byService = new Map<string, Slo[]>();
+  for (const slo of spec.slos) byService.set(slo.service, [...(byService.get(slo.service) ?? []), slo]);
+  const files = new Map<string, string>();
+  for (const [service, slos] of [...byService].sort(([a], [b]) => a.localeCompare(b))) {
+    const doc = new Document({ groups: [renderGroup(service, slos, spec, scale)] });
+    doc.commentBefore =
+      ` GENERATED by scripts/alerting/slo/generate.ts from ${sourceLabel}: do not edit.\n` +
+      ` Scale "${scale.name}": time factor ${scale.timeFactorText}, windows at least ${formatWindow(Math.ceil(4 * scale.scrapeSeconds))}.\n` +
+      ` Regenerate: node --import tsx scripts/alerting/slo/generate.ts`;
+    files.set(`slo-${service}.yml`, doc.toString({ lineWidth: 0 }));
+  }
+  return files;
+}

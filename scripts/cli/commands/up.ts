@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SandboxError, isSandboxError, type SandboxErrorCode } from '../../core/errors.ts';
+import { isAlive } from '../../runtime/processes/pid-registry.ts';
+import { tailOfFile } from '../../runtime/processes/managed-process.ts';
+import { PROJECT_ROOT } from '../../runtime/paths.ts';
+import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
+import { controlAnswers, startSandbox, type Sandbox } from '../../runtime/session.ts';
+import { readSessionInfo, type StateLayout } from '../../runtime/state.ts';
+import { layoutFrom, out, portOffsetFrom, type GlobalOptions } from '../context.ts';
+import { statusLine, statusTable } from '../format.ts';
+
+export interface UpOptions extends GlobalOptions {
+  runtime: string;
+  detach?: boolean;
+  remediation: boolean;
+}
+
+/** `sandbox up`: start everything, print where it is; in the foreground, Ctrl-C tears it down. */
+export async function upCommand(opts: UpOptions): Promise<number> {
+  const layout = layoutFrom(opts);
+  const runtime = parseRuntimeChoice(opts.runtime);
+  if (opts.detach) return detach(opts, layout);
+  const interrupted = trapSignals();
+  const sandbox = await startSandbox({
+    runtime,
+    stateDir: layout.root,
+    portOffset: portOffsetFrom(opts),
+    remediation: opts.remediation,
+    log: out,
+  });
+  try {
+    if (interrupted.fired) return 0;
+    printReady(sandbox);
+    out('Ctrl-C stops everything.');
+    await liveStatus(sandbox, interrupted.promise);
+    return 0;
+  } finally {
+    if (process.stdout.isTTY) out();
+    out('stopping...');
+    await sandbox.stop();
+    out('stopped.');
+  }
+}
+
+/** Hidden `sandbox host`: the detached sandbox's own process. */
+export async function hostCommand(opts: UpOptions): Promise<number> {
+  const layout = layoutFrom(opts);
+  const errorFile = join(layout.root, 'host-error.json');
+  rmSync(errorFile, { force: true });
+  const interrupted = trapSignals(['SIGINT', 'SIGTERM', 'SIGHUP']);
+  let sandbox: Sandbox;
+  try {
+    sandbox = await startSandbox({
+      runtime: parseRuntimeChoice(opts.runtime),
+      stateDir: layout.root,
+      portOffset: portOffsetFrom(opts),
+      remediation: opts.remediation,
+      detached: true,
+      log: out,
+    });
+  } catch (e) {
+    // The CLI that detached us reads this to fail with the same code, message and hint.
+    const se = isSandboxError(e) ? e : new SandboxError('RUNTIME_UNAVAILABLE', (e as Error).message);
+    writeFileSync(errorFile, JSON.stringify({ code: se.code, message: se.message, hint: se.hint, details: se.details }));
+    throw e;
+  }
+  await interrupted.promise;
+  await sandbox.stop();
+  return 0;
+}
+
+async function detach(opts: UpOptions, layout: StateLayout): Promise<number> {
+  const logFile = join(layout.logsDir, 'host.log');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(layout.logsDir, { recursive: true });
+  const fd = openSync(logFile, 'a');
+  const args = [join(PROJECT_ROOT, 'bin/sandbox.mjs'), 'host', '--runtime', opts.runtime, '--state-dir', layout.root, '--port-offset', String(portOffsetFrom(opts))];
+  if (!opts.remediation) args.push('--no-remediation');
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd() });
+  closeSync(fd);
+  child.unref();
+  const errorFile = join(layout.root, 'host-error.json');
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const info = readSessionInfo(layout);
+    if (info && info.hostPid === child.pid && (await controlAnswers(info.controlUrl))) {
+      const doc = (await (await fetch(`${info.controlUrl}/status`)).json()) as Parameters<typeof statusTable>[0];
+      out(`sandbox running in the background (${doc.runtime} runtime, pid ${child.pid})`);
+      out(statusTable(doc));
+      out('`npx sandbox status` shows it, `npx sandbox down` stops it.');
+      return 0;
+    }
+    if (child.pid !== undefined && !isAlive(child.pid)) {
+      if (existsSync(errorFile)) {
+        const e = JSON.parse(readFileSync(errorFile, 'utf8')) as { code: SandboxErrorCode; message: string; hint?: string; details?: string[] };
+        throw new SandboxError(e.code, e.message, { ...(e.hint ? { hint: e.hint } : {}), details: e.details ?? [] });
+      }
+      throw new SandboxError('RUNTIME_UNAVAILABLE', 'the background sandbox exited during start', { details: tailOfFile(logFile, 15), hint: `see ${logFile}` });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new SandboxError('READINESS_TIMEOUT', 'the background sandbox did not become ready within 120s', { hint: `see ${logFile}` });
+}
+
+function printReady(sandbox: Sandbox): void {
+  const doc = sandbox.status();
+  out(`sandbox ready (${doc.runtime} runtime, session ${doc.session})`);
+  out(statusTable(doc));
+  if (!sandbox.info.remediation) out('remediation is off: the controller records what it would do and acts on nothing.');
+}
+
+/** Live status: one line rewritten in place on a terminal, a new line only on change otherwise. */
+async function liveStatus(sandbox: Sandbox, stop: Promise<void>): Promise<void> {
+  let last = '';
+  const tick = () => {
+    const line = statusLine(sandbox.status());
+    if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2K${line}`);
+    else if (line.slice(10) !== last) out(line);
+    last = line.slice(10);
+  };
+  tick();
+  const timer = setInterval(tick, 1000);
+  await stop;
+  clearInterval(timer);
+}
+
+function trapSignals(signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): { fired: boolean; promise: Promise<void> } {
+  const state = { fired: false, promise: Promise.resolve() };
+  state.promise = new Promise<void>((resolve) => {
+    for (const s of signals) {
+      process.on(s, () => {
+        state.fired = true;
+        resolve();
+      });
+    }
+  });
+  return state;
+}

@@ -1,0 +1,103 @@
+import type { ExpectationResult, Reporter, ScenarioMetrics, ScenarioResult, SuiteReport } from '../scenario/result.ts';
+import type { TimelineEvent } from '../scenario/timeline.ts';
+import { countOutcomes, type OutcomeCounts } from './format.ts';
+import { writeReportFile } from './write-file.ts';
+
+export const JSON_REPORT_FILE = 'report.json';
+
+/**
+ * The report.json document (design.md, "Report"). Contract keys are listed explicitly and
+ * missing values become null rather than disappearing, so consumers can rely on every key being
+ * present; extra keys (startedAt, counts, file, targets, load, error) are additions.
+ */
+export interface ReportDocument {
+  passed: boolean;
+  runtime: string;
+  startedAt: string;
+  durationSeconds: number;
+  counts: OutcomeCounts;
+  scenarios: ScenarioDocument[];
+}
+
+export interface ScenarioDocument {
+  name: string;
+  file: string;
+  description?: string;
+  outcome: ScenarioResult['outcome'];
+  durationSeconds: number;
+  targets: ScenarioResult['targets'];
+  metrics: ScenarioMetrics;
+  expectations: ExpectationResult[];
+  timeline: TimelineDocumentEvent[];
+  load?: ScenarioResult['load'];
+  repeat?: ScenarioResult['repeat'];
+  error?: ScenarioResult['error'];
+}
+
+/** `t`, `at`, `kind`, `detail` first (the contract), then the event's own fields. */
+export type TimelineDocumentEvent = { t: number; at: string; kind: string; detail: string } & Record<string, unknown>;
+
+/** JSON has no NaN/Infinity and drops undefined: both would silently break the contract. */
+const num = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function toReportDocument(report: SuiteReport): ReportDocument {
+  return {
+    passed: report.passed,
+    runtime: report.runtime,
+    startedAt: report.startedAt,
+    durationSeconds: report.durationSeconds,
+    counts: countOutcomes(report.scenarios),
+    scenarios: report.scenarios.map(scenarioDocument),
+  };
+}
+
+function scenarioDocument(s: ScenarioResult): ScenarioDocument {
+  const m = s.metrics;
+  return {
+    name: s.name,
+    file: s.file,
+    ...(s.description !== undefined ? { description: s.description } : {}),
+    outcome: s.outcome,
+    durationSeconds: s.durationSeconds,
+    targets: { mttdSeconds: num(s.targets.mttdSeconds), mttrSeconds: num(s.targets.mttrSeconds) },
+    metrics: {
+      mttdSeconds: num(m.mttdSeconds),
+      timeToNotifySeconds: num(m.timeToNotifySeconds),
+      timeToRemediateSeconds: num(m.timeToRemediateSeconds),
+      mttrSeconds: num(m.mttrSeconds),
+      detectionFloorSeconds: num(m.detectionFloorSeconds),
+      detectionCeilingSeconds: num(m.detectionCeilingSeconds),
+    },
+    expectations: s.expectations.map((e) => ({
+      kind: e.kind,
+      name: e.name,
+      passed: e.passed,
+      observedSeconds: num(e.observedSeconds),
+      withinSeconds: num(e.withinSeconds),
+      message: e.message,
+    })),
+    timeline: s.timeline.map(eventDocument),
+    ...(s.load !== undefined ? { load: s.load } : {}),
+    ...(s.repeat !== undefined ? { repeat: s.repeat } : {}),
+    ...(s.error !== undefined ? { error: s.error } : {}),
+  };
+}
+
+function eventDocument(e: TimelineEvent): TimelineDocumentEvent {
+  const { t, at, kind, detail, ...rest } = e;
+  return { t, at, kind, detail, ...rest };
+}
+
+/** Writes report.json into the report dir when the suite ends. */
+export class JsonReporter implements Reporter {
+  readonly name = 'json';
+  private readonly reportDir: string;
+
+  constructor(reportDir: string) {
+    this.reportDir = reportDir;
+  }
+
+  async onSuiteEnd(report: SuiteReport): Promise<void> {
+    await writeReportFile(this.reportDir, JSON_REPORT_FILE, `${JSON.stringify(toReportDocument(report), null, 2)}\n`);
+  }
+}

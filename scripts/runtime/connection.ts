@@ -1,0 +1,59 @@
+import { SandboxError } from '../core/errors.ts';
+import type { StatusDocument } from './control-api.ts';
+import { readSessionInfo, type SessionInfo, type StateLayout } from './state.ts';
+import type { RuntimeName } from './types.ts';
+
+/** Everything a client (the scenario engine, the CLI) needs to drive a running sandbox. */
+export interface SandboxConnection {
+  runtime: RuntimeName;
+  session: string;
+  controlUrl: string;
+  chaosToken: string;
+  /** Directory whose scenario-rules/ Prometheus loads (scenario `rules:`). */
+  prometheusConfigDir: string;
+  status(): Promise<StatusDocument>;
+  urlOf(component: string): Promise<string>;
+}
+
+export function connectionFrom(info: SessionInfo, layout: StateLayout): SandboxConnection {
+  const status = async (): Promise<StatusDocument> => {
+    try {
+      const res = await fetch(`${info.controlUrl}/status`, { signal: AbortSignal.timeout(3000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return (await res.json()) as StatusDocument;
+    } catch (e) {
+      throw new SandboxError('NO_SANDBOX_RUNNING', `the sandbox at ${info.controlUrl} does not answer (${(e as Error).message})`, {
+        hint: 'start one with `npm run sandbox`, or clean up with `npx sandbox down`',
+      });
+    }
+  };
+  return {
+    runtime: info.runtime,
+    session: info.session,
+    controlUrl: info.controlUrl,
+    chaosToken: info.chaosToken,
+    prometheusConfigDir: layout.configDir('prometheus'),
+    status,
+    async urlOf(component) {
+      const doc = await status();
+      const c = doc.components.find((x) => x.name === component);
+      if (!c?.url) {
+        throw new SandboxError('UNKNOWN_COMPONENT', `the running sandbox has no ${component}`, {
+          hint: `components: ${doc.components.map((x) => x.name).join(', ')}`,
+        });
+      }
+      return c.url;
+    },
+  };
+}
+
+/** Connect to the sandbox recorded in the state dir, or fail with how to start one. */
+export function connectToRunning(layout: StateLayout): SandboxConnection {
+  const info = readSessionInfo(layout);
+  if (!info) {
+    throw new SandboxError('NO_SANDBOX_RUNNING', `no sandbox is running from ${layout.root}`, {
+      hint: 'start one with `npm run sandbox` (or `npx sandbox up --detach`)',
+    });
+  }
+  return connectionFrom(info, layout);
+}

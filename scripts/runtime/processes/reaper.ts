@@ -1,0 +1,34 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const reaperMain = fileURLToPath(new URL('./reaper-main.ts', import.meta.url));
+
+/** Handle on the reaper process; release() tells it the host cleaned up by itself. */
+export class Reaper {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static start(pidsDir: string, session: string, logFile: string): Reaper {
+    const fd = openSync(logFile, 'a');
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', reaperMain, pidsDir, session], {
+        detached: true,
+        stdio: ['pipe', fd, fd],
+      });
+      child.unref();
+      return new Reaper(child);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  release(): void {
+    if (this.child.stdin && !this.child.stdin.destroyed) {
+      this.child.stdin.end('release\n');
+    }
+  }
+}

@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { SandboxError } from '../core/errors.ts';
+import { portPlan, services, stackComponents, type PortPlan } from '../stack/catalog.ts';
+import { discoveryFiles } from '../stack/scrape-targets.ts';
+import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.ts';
+import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
+import { createControlApi, statusDocument, type StatusDocument } from './control-api.ts';
+import { PROJECT_ROOT } from './paths.ts';
+import { findBinary } from './native/binaries.ts';
+import { PidRegistry } from './processes/pid-registry.ts';
+import { assertPortsFree } from './processes/ports.ts';
+import { reapRegistry } from './processes/reap.ts';
+import { Reaper } from './processes/reaper.ts';
+import { selectRuntime, type RuntimeChoice } from './select-runtime.ts';
+import { Supervisor } from './supervisor.ts';
+import { clearSessionInfo, readSessionInfo, stateLayout, writeSessionInfo, type SessionInfo, type StateLayout } from './state.ts';
+import type { StackRuntime } from './types.ts';
+
+export { PROJECT_ROOT };
+
+export interface StartOptions {
+  runtime?: RuntimeChoice;
+  stateDir: string;
+  portOffset?: number;
+  /** false: the remediation controller observes and records but acts on nothing. */
+  remediation?: boolean;
+  detached?: boolean;
+  log?: (line: string) => void;
+  /** Use a Prometheus and Alertmanager the team already runs instead of starting any. */
+  attach?: AttachTarget;
+}
+
+/** A running sandbox, owned by this process. `await using` stops it. */
+export class Sandbox implements AsyncDisposable {
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly info: SessionInfo,
+    readonly layout: StateLayout,
+    readonly ports: PortPlan,
+    readonly runtime: StackRuntime,
+    readonly supervisor: Supervisor,
+    private readonly control: Server,
+    private readonly reaper: Reaper,
+    readonly runtimeReason: string,
+  ) {}
+
+  status(): StatusDocument {
+    return statusDocument({
+      runtime: this.runtime.name,
+      session: this.info.session,
+      supervisor: this.supervisor,
+      stackStatus: () => this.runtime.status(),
+    });
+  }
+
+  /** Stops services, then the stack, then tells the reaper it has nothing to do. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await new Promise<void>((r) => this.control.close(() => r()));
+      this.control.closeAllConnections();
+      await this.supervisor.stopAll();
+      await this.runtime.stop();
+      this.reaper.release();
+      clearSessionInfo(this.layout);
+    })();
+    return this.stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/**
+ * Clean up after a sandbox whose host is gone (killed CLI): its processes, via the pid
+ * registry, and its session file. Refuses when a live sandbox owns the state dir.
+ */
+export async function reapStale(layout: StateLayout): Promise<{ reaped: number; running: SessionInfo | null }> {
+  // Parallel shards of a killed `sandbox test` live under shards/<n>; reap those first.
+  let shardReaped = 0;
+  for (const shard of shardLayouts(layout)) {
+    const r = await reapStale(shard);
+    shardReaped += r.reaped;
+  }
+  const info = readSessionInfo(layout);
+  if (info && (await controlAnswers(info.controlUrl))) return { reaped: shardReaped, running: info };
+  const reaped = await reapRegistry(new PidRegistry(layout.pidsDir));
+  if (info) clearSessionInfo(layout);
+  return { reaped: reaped.length + shardReaped, running: null };
+}
+
+/** State layouts of the parallel shards a `sandbox test --parallel` keeps under this one. */
+export function shardLayouts(layout: StateLayout): StateLayout[] {
+  const dir = join(layout.root, 'shards');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => /^\d+$/.test(n))
+    .map((n) => stateLayout(join(dir, n)));
+}
+
+export async function controlAnswers(controlUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${controlUrl}/health`, { signal: AbortSignal.timeout(1000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function startSandbox(options: StartOptions): Promise<Sandbox> {
+  const log = options.log ?? (() => undefined);
+  const layout = stateLayout(options.stateDir);
+  mkdirSync(layout.logsDir, { recursive: true });
+
+  const stale = await reapStale(layout);
+  if (stale.running) {
+    throw new SandboxError('SANDBOX_ALREADY_RUNNING', `a sandbox is already running from ${layout.root} (pid ${stale.running.hostPid}, ${stale.running.controlUrl})`, {
+      hint: 'use it (`npx sandbox status`, `npx sandbox run ...`), or stop it with `npx sandbox down`',
+    });
+  }
+  if (stale.reaped > 0) log(`reaped ${stale.reaped} process(es) left behind by an earlier sandbox`);
+
+  const ports = portPlan(options.portOffset ?? 0);
+
+  const session = randomBytes(6).toString('hex');
+  const registry = new PidRegistry(layout.pidsDir);
+  const labels = { 'org.observability-sandbox.session': session, 'org.observability-sandbox.state-dir': layout.root };
+  const selection = options.attach
+    ? { runtime: new AttachedRuntime(options.attach) as StackRuntime, reason: `attached to Prometheus ${options.attach.prometheusUrl} and Alertmanager ${options.attach.alertmanagerUrl}` }
+    : await selectRuntime(options.runtime ?? 'auto', {
+    registry,
+    session,
+    // Containers scrape the supervisor (control API) and every service, and deliver to the receivers.
+    exposedHostPorts: [ports.control, ...services.map((s) => ports.service(s.name))],
+    labels,
+  });
+  const runtime = selection.runtime;
+  log(`runtime: ${runtime.name} (${selection.reason})`);
+  // Only ports something will listen on must be free: not those of components this runtime
+  // cannot run (no native binary), nor, attached, the team's Prometheus and Alertmanager.
+  const idle = new Set(
+    stackComponents
+      .filter((c) => runtime.name === 'attached' || (runtime.name === 'native' && (c.dockerOnly || !findBinary(c.binaries))))
+      .flatMap((c) => Object.keys(c.ports).map((n) => `${c.name} (${n})`)),
+  );
+  await assertPortsFree(ports.all().filter((p) => !idle.has(p.owner)));
+
+  const chaosToken = randomBytes(16).toString('hex');
+  const controlUrl = `http://127.0.0.1:${ports.control}`;
+  const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'));
+  const supervisor = new Supervisor({
+    projectRoot: PROJECT_ROOT,
+    registry,
+    session,
+    logDir: layout.logsDir,
+    commonEnv: { CHAOS_TOKEN: chaosToken, SANDBOX_STATE_DIR: layout.root },
+    port: (spec) => ports.service(spec.name),
+    env: (spec) => ({
+      ...spec.env({
+        urlOf: (name) => (name === 'sandbox' ? controlUrl : `http://127.0.0.1:${ports.service(name)}`),
+        stateDir: layout.root,
+      }),
+      ...(spec.name === 'remediation-controller' && options.remediation === false ? { REMEDIATION_DRY_RUN: '1' } : {}),
+    }),
+  });
+  const control = createControlApi({
+    runtime: runtime.name,
+    session,
+    supervisor,
+    stackStatus: () => runtime.status(),
+    projectRoot: PROJECT_ROOT,
+    shutdown: () => process.kill(process.pid, 'SIGTERM'),
+  });
+
+  const info: SessionInfo = {
+    session,
+    runtime: runtime.name,
+    hostPid: process.pid,
+    controlUrl,
+    portOffset: ports.offset,
+    startedAt: new Date().toISOString(),
+    detached: options.detached ?? false,
+    chaosToken,
+    remediation: options.remediation ?? true,
+  };
+  const sandbox = new Sandbox(info, layout, ports, runtime, supervisor, control, reaper, selection.reason);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      control.once('error', reject);
+      control.listen(ports.control, '127.0.0.1', () => resolve());
+    });
+    prepareStackConfig(layout, ports, runtime);
+    await Promise.all([
+      runtime.start({
+        components: stackComponents,
+        hostPort: (c, p) => ports.stack(c, p),
+        configDir: layout.configDir,
+        dataDir: layout.dataDir,
+        logFile: layout.logFile,
+        labels,
+      }),
+      supervisor.startAll(services),
+    ]);
+    writeSessionInfo(layout, info);
+    return sandbox;
+  } catch (e) {
+    await sandbox.stop().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Render compose/<x>/ into the state dir and write discovery files for this runtime and port plan. */
+function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: StackRuntime): void {
+  for (const c of stackComponents) copyComponentConfig(join(PROJECT_ROOT, c.configSource), layout.configDir(c.name));
+  const prom = layout.configDir('prometheus');
+  mkdirSync(join(prom, 'scenario-rules'), { recursive: true });
+  const host = runtime.hostAddress;
+  const files = discoveryFiles({
+    host,
+    servicePort: (name) => ports.service(name),
+    controlPort: ports.control,
+    peer: (component) => peer(runtime, ports, component),
+  });
+  for (const [job, groups] of Object.entries(files)) writeTargets(prom, job, groups);
+  rewriteBaseUrls(
+    join(layout.configDir('alertmanager'), 'alertmanager.yml'),
+    new Map(
+      services
+        .filter((s) => s.role === 'platform')
+        .map((s) => [`http://127.0.0.1:${s.port}`, `http://${host}:${ports.service(s.name)}`] as const),
+    ),
+  );
+}
+
+function peer(runtime: StackRuntime, ports: PortPlan, component: string): string {
+  return runtime.name === 'native' ? `127.0.0.1:${ports.stack(component)}` : runtime.peerAddress(component);
+}

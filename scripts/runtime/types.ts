@@ -1,0 +1,58 @@
+import type { StackComponentSpec } from '../stack/types.ts';
+
+export type ComponentState = 'ready' | 'starting' | 'unavailable' | 'failed' | 'stopped';
+
+/** One line of `sandbox status`: the contract's shape plus optional detail. */
+export interface ComponentStatus {
+  name: string;
+  state: ComponentState;
+  /** URL reachable from the host. */
+  url?: string;
+  /** Why it is unavailable or failed. */
+  reason?: string;
+  /** How to fix that. */
+  hint?: string;
+  pid?: number;
+  containerId?: string;
+  restarts?: number;
+}
+
+/** 'attached': a Prometheus and Alertmanager the team already runs (`--attach`). */
+export type RuntimeName = 'native' | 'docker' | 'attached';
+
+/** What the session hands a runtime to start the stack components. */
+export interface StackPlan {
+  components: readonly StackComponentSpec[];
+  /** Host port for a component's named port (defaults plus the sandbox's port offset). */
+  hostPort(component: string, port: string): number;
+  /** Rendered configuration directory for a component (a copy of compose/<x>/ with targets). */
+  configDir(component: string): string;
+  /** Writable data directory for a component on the host. */
+  dataDir(component: string): string;
+  /** Log file for a component. */
+  logFile(component: string): string;
+  /** Labels that mark everything this sandbox run starts (containers, registry entries). */
+  labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * A way to run the stack components (Prometheus, Alertmanager, ...). The sample services and
+ * the sandbox's own receivers are host processes in every runtime; only the stack differs.
+ */
+export interface StackRuntime extends AsyncDisposable {
+  readonly name: RuntimeName;
+  /** How stack components reach processes on the host (scrape targets, webhook URLs). */
+  readonly hostAddress: string;
+  /** host:port at which other stack components reach `component` (e.g. Prometheus → Alertmanager). */
+  peerAddress(component: string, port?: string): string;
+  /**
+   * Start every component of the plan in start order and wait for readiness. A component the
+   * runtime cannot run (no binary) is reported `unavailable` with a reason and a hint, not
+   * dropped. Throws a SandboxError (READINESS_TIMEOUT, PORT_IN_USE, ...) when a part fails.
+   */
+  start(plan: StackPlan): Promise<ComponentStatus[]>;
+  /** Current state of every component of the plan. */
+  status(): ComponentStatus[];
+  /** Stop everything this runtime started. Safe to call twice. */
+  stop(): Promise<void>;
+}

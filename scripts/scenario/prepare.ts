@@ -1,0 +1,149 @@
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { SandboxError } from '../core/errors.ts';
+import { writeFileAtomic } from '../runtime/config/render.ts';
+import type { SandboxConnection } from '../runtime/connection.ts';
+import { sampleServiceNames } from '../stack/catalog.ts';
+import { fetchAlerts } from './observers/alerts.ts';
+
+/**
+ * Bring the sandbox back to a clean state before a scenario: faults cleared, every sample
+ * service up, Prometheus' history forgotten, no alert active, receivers' records emptied. A
+ * sandbox that cannot get clean errors the scenario instead of letting one failure cascade into
+ * the next.
+ *
+ * Forgetting history is what makes scenarios independent: slow SLO burn windows, anomaly
+ * baselines and traffic averages would otherwise carry one scenario's incident into the next
+ * (a 1d/2h burn pair lasts 12 minutes even at the sandbox's 120x time scale).
+ */
+export async function resetSandbox(conn: SandboxConnection, options: { remediation: boolean; cleanTimeoutMs?: number }): Promise<void> {
+  const status = await conn.status();
+  const byName = new Map(status.components.map((c) => [c.name, c]));
+  const headers = { 'x-chaos-token': conn.chaosToken };
+  for (const name of sampleServiceNames()) {
+    const c = byName.get(name);
+    await fetch(`${conn.controlUrl}/services/${name}/restart-policy`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ policy: 'never' }),
+    }).then((r) => r.body?.cancel());
+    if (c?.state !== 'ready') {
+      const res = await fetch(`${conn.controlUrl}/services/${name}/restart`, { method: 'POST', signal: AbortSignal.timeout(30_000) });
+      if (!res.ok) throw new SandboxError('COMPONENT_DIED', `${name} is ${c?.state ?? 'missing'} and could not be restarted: ${await res.text()}`);
+    } else if (c.url) {
+      await fetch(`${c.url}/chaos/faults`, { method: 'DELETE', headers, signal: AbortSignal.timeout(3000) }).then((r) => r.body?.cancel());
+    }
+  }
+  const controller = byName.get('remediation-controller')?.url;
+  const sink = byName.get('notification-sink')?.url;
+  const prometheus = byName.get('prometheus')?.url;
+  if (!prometheus) throw new SandboxError('COMPONENT_DIED', 'the sandbox has no Prometheus');
+  // While alerts resolve, the controller must not act on them.
+  if (controller) await setDryRun(controller, true);
+  // The gateway's circuit breaker back to automatic and closed: one left open (pinned by a
+  // playbook, or tripped by the last scenario's failures) would answer 503s into the next run.
+  const gateway = byName.get('api-gateway')?.url;
+  if (gateway) {
+    await fetch(`${gateway}/admin/circuit-breaker`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ state: 'auto' }),
+      signal: AbortSignal.timeout(3000),
+    }).then((r) => r.body?.cancel());
+  }
+  // Let in-flight requests of the last run drain before the history they leave is forgotten.
+  await new Promise((r) => setTimeout(r, 1000));
+  // An attached Prometheus is the team's: its history is not ours to delete.
+  if (conn.runtime !== 'attached') await forgetHistory(prometheus);
+
+  const deadline = Date.now() + (options.cleanTimeoutMs ?? 30_000);
+  let active: string[] = [];
+  for (;;) {
+    active = (await fetchAlerts(prometheus)).map((a) => `${a.labels.alertname}${a.labels.service ? `{service="${a.labels.service}"}` : ''} (${a.state})`);
+    if (active.length === 0) break;
+    if (Date.now() > deadline) {
+      throw new SandboxError('COMPONENT_DIED', `the sandbox did not return to a clean state: alerts still active: ${active.join(', ')}`, {
+        hint: 'an earlier scenario left something broken; `npx sandbox status` shows what, `npx sandbox down` starts afresh',
+      });
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  // Resolved notifications of the previous run reach the receivers within a group interval;
+  // clear the records after them.
+  await new Promise((r) => setTimeout(r, conn.runtime === 'attached' ? 0 : 2500));
+  if (controller) {
+    await fetch(`${controller}/actions`, { method: 'DELETE' }).then((r) => r.body?.cancel());
+    await setDryRun(controller, !options.remediation);
+  }
+  if (sink) await fetch(`${sink}/deliveries`, { method: 'DELETE' }).then((r) => r.body?.cancel());
+}
+
+async function setDryRun(controller: string, dryRun: boolean): Promise<void> {
+  await fetch(`${controller}/mode`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ dryRun }),
+  }).then((r) => r.body?.cancel());
+}
+
+/** Delete every series from the sandbox's own Prometheus (TSDB admin API); alerts then resolve. */
+async function forgetHistory(prometheus: string): Promise<void> {
+  const res = await fetch(`${prometheus}/api/v1/admin/tsdb/delete_series?${new URLSearchParams({ 'match[]': '{__name__=~".+"}' })}`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) {
+    throw new SandboxError('COMPONENT_DIED', `Prometheus refused to reset its history: HTTP ${res.status} ${(await res.text()).trim()}`, {
+      hint: 'the sandbox starts Prometheus with --web.enable-admin-api; restart it with `npx sandbox down` and `npm run sandbox`',
+    });
+  }
+  await res.body?.cancel();
+}
+
+/**
+ * Per-run Prometheus configuration: the scenario's own rule files, and an external label naming
+ * this run. Prometheus attaches external labels to the alerts it sends, and alertmanager.yml
+ * groups by `sandbox_run`, so every run starts fresh Alertmanager groups: an alert that joined
+ * a group left over from the previous scenario would wait a group_interval instead of
+ * group_wait, and notification times would depend on what ran before. Returns the undo.
+ */
+export async function installRunConfig(
+  conn: SandboxConnection,
+  prometheusUrl: string,
+  files: readonly string[],
+  runLabel: string,
+): Promise<() => Promise<void>> {
+  const dir = join(conn.prometheusConfigDir, 'scenario-rules');
+  const clear = () => {
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
+  };
+  clear();
+  files.forEach((f, i) => copyFileSync(f, join(dir, `${i}-${basename(f).replace(/\.ya?ml$/, '')}.yml`)));
+  setExternalLabel(join(conn.prometheusConfigDir, 'prometheus.yml'), RUN_LABEL, runLabel);
+  await reload(prometheusUrl);
+  if (files.length === 0) return async () => undefined;
+  return async () => {
+    clear();
+    await reload(prometheusUrl).catch(() => undefined);
+  };
+}
+
+/** The external label that scopes Alertmanager groups to one scenario run. */
+export const RUN_LABEL = 'sandbox_run';
+
+function setExternalLabel(file: string, name: string, value: string): void {
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  doc.setIn(['global', 'external_labels', name], value);
+  writeFileAtomic(file, doc.toString());
+}
+
+async function reload(prometheusUrl: string): Promise<void> {
+  const res = await fetch(`${prometheusUrl}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) {
+    throw new SandboxError('INVALID_CONFIG', `Prometheus rejected the scenario's configuration (its rule files): ${(await res.text()).trim()}`, {
+      hint: 'check them with `promtool check rules <file>`',
+    });
+  }
+}

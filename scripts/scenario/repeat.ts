@@ -1,0 +1,63 @@
+import { percentile, spread, type Spread } from '../core/percentile.ts';
+import type { Scenario } from './model.ts';
+import type { ExpectationResult, ScenarioMetrics, ScenarioResult } from './result.ts';
+
+/** What `repeat:` adds to a scenario's result: the spread of every time metric over the runs. */
+export interface RepeatSummary {
+  runs: number;
+  percentile: number;
+  passedRuns: number;
+  outcomes: ScenarioResult['outcome'][];
+  stats: Record<'mttdSeconds' | 'timeToNotifySeconds' | 'timeToRemediateSeconds' | 'mttrSeconds', Spread>;
+}
+
+const TIME_METRICS = ['mttdSeconds', 'timeToNotifySeconds', 'timeToRemediateSeconds', 'mttrSeconds'] as const;
+
+/**
+ * One verdict from several runs of a scenario. Each expectation must hold in at least
+ * `percentile`% of the runs that ran (100: all of them); observed times, metrics and targets are
+ * taken at that percentile. The timeline shown is the first failing run's (else the last run's),
+ * because that is the one a reader needs to see.
+ */
+export function aggregateRuns(scenario: Scenario, runs: readonly ScenarioResult[]): ScenarioResult {
+  if (runs.length === 1) return runs[0]!;
+  const p = scenario.repeat.percentile;
+  const ran = runs.filter((r) => r.outcome !== 'errored' && r.outcome !== 'skipped');
+  const shown = ran.find((r) => r.outcome === 'failed') ?? ran.at(-1) ?? runs.at(-1)!;
+  const at = (values: (number | null)[]) => percentile(values.filter((v): v is number => v !== null), p);
+  const needed = Math.ceil((p / 100) * ran.length);
+
+  const expectations: ExpectationResult[] = (ran[0]?.expectations ?? []).map((first, i) => {
+    const column = ran.map((r) => r.expectations[i]!).filter(Boolean);
+    const held = column.filter((e) => e.passed).length;
+    const observed = at(column.map((e) => e.observedSeconds));
+    const passed = first.kind === 'target' ? observed !== null && first.withinSeconds !== null && observed <= first.withinSeconds : held >= needed;
+    const failing = column.find((e) => !e.passed);
+    const share = `held in ${held}/${column.length} runs (needs ${needed}, p${p})`;
+    return {
+      ...first,
+      passed,
+      observedSeconds: observed,
+      message:
+        first.kind === 'target'
+          ? `${first.name} p${p} ${observed ?? '—'}s ${passed ? '≤' : '>'} target ${first.withinSeconds}s over ${column.length} runs`
+          : `${share}${failing ? `; a failing run: ${failing.message}` : ''}`,
+    };
+  });
+
+  const stats = Object.fromEntries(TIME_METRICS.map((k) => [k, spread(ran.map((r) => r.metrics[k]).filter((v): v is number => v !== null))])) as RepeatSummary['stats'];
+  const metrics: ScenarioMetrics = {
+    ...shown.metrics,
+    ...Object.fromEntries(TIME_METRICS.map((k) => [k, at(ran.map((r) => r.metrics[k]))])),
+  };
+  const outcome = ran.length === 0 ? 'errored' : expectations.every((e) => e.passed) ? 'passed' : 'failed';
+  return {
+    ...shown,
+    outcome,
+    metrics,
+    expectations,
+    durationSeconds: Math.round(runs.reduce((s, r) => s + r.durationSeconds, 0) * 100) / 100,
+    repeat: { runs: runs.length, percentile: p, passedRuns: ran.filter((r) => r.outcome === 'passed').length, outcomes: runs.map((r) => r.outcome), stats },
+    ...(ran.length === 0 && runs.at(-1)?.error ? { error: runs.at(-1)!.error! } : {}),
+  };
+}

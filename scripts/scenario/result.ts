@@ -1,0 +1,63 @@
+import type { RuntimeName } from '../runtime/types.ts';
+import type { RepeatSummary } from './repeat.ts';
+import type { TimelineEvent } from './timeline.ts';
+
+export type Outcome = 'passed' | 'failed' | 'errored' | 'skipped';
+
+/** 'target': the scenario's MTTD or MTTR target, judged like an expectation. */
+export type ExpectationKind = 'alert' | 'notification' | 'remediation' | 'resolved' | 'noOtherAlerts' | 'slo' | 'target';
+
+export interface ExpectationResult {
+  kind: ExpectationKind;
+  /** Alert name (or /regex/), action, or a short label for the expectation. */
+  name: string;
+  passed: boolean;
+  /** Seconds from the first fault's start to when it held; null when it never did. */
+  observedSeconds: number | null;
+  withinSeconds: number | null;
+  /** Names what was expected and what was observed. */
+  message: string;
+}
+
+export interface ScenarioMetrics {
+  mttdSeconds: number | null;
+  timeToNotifySeconds: number | null;
+  timeToRemediateSeconds: number | null;
+  mttrSeconds: number | null;
+  detectionFloorSeconds: number | null;
+  detectionCeilingSeconds: number | null;
+}
+
+export interface ScenarioResult {
+  name: string;
+  file: string;
+  description?: string;
+  outcome: Outcome;
+  targets: { mttdSeconds: number | null; mttrSeconds: number | null };
+  metrics: ScenarioMetrics;
+  expectations: ExpectationResult[];
+  timeline: TimelineEvent[];
+  durationSeconds: number;
+  load?: { sent: number; failed: number; rate: number; latencyMs?: { p50: number; p95: number; p99: number; max: number } };
+  /** With `repeat:`: the spread of each time metric over the runs (metrics are at the percentile). */
+  repeat?: RepeatSummary;
+  /** Set when outcome is 'errored': the sandbox itself could not run the scenario. */
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface SuiteReport {
+  passed: boolean;
+  runtime: RuntimeName;
+  startedAt: string;
+  durationSeconds: number;
+  scenarios: ScenarioResult[];
+}
+
+/** A reporter reads only results and timelines; it knows nothing of runtimes. */
+export interface Reporter {
+  readonly name: string;
+  onScenarioStart?(name: string): void;
+  onEvent?(scenario: string, event: TimelineEvent): void;
+  onScenarioEnd?(result: ScenarioResult): void;
+  onSuiteEnd(report: SuiteReport): Promise<void> | void;
+}

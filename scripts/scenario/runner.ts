@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import { isSandboxError, SandboxError } from '../core/errors.ts';
+import { injectorFor } from '../faults/index.ts';
+import type { ActiveFault } from '../faults/types.ts';
+import { LoadDriver, type LoadSummary } from '../load/driver.ts';
+import { predictBodies } from '../load/payloads.ts';
+import type { SandboxConnection } from '../runtime/connection.ts';
+import { detectionBounds, type DetectionConfig } from './detection-bounds.ts';
+import type { FaultSpec, Scenario } from './model.ts';
+import { observeAlerts } from './observers/alerts.ts';
+import { readSloBudget } from './observers/slo-budget.ts';
+import { observeNotifications, observeProcesses, observeRemediations } from './observers/receivers.ts';
+import { installRunConfig, resetSandbox } from './prepare.ts';
+import type { ExpectationResult, Reporter, ScenarioResult } from './result.ts';
+import { TimelineRecorder } from './timeline.ts';
+import { computeMetrics, evaluateExpectations, primaryAlert } from './verdict.ts';
+
+export interface RunOptions {
+  /** false: the remediation controller records what it would do and does nothing. */
+  remediation: boolean;
+  detection: DetectionConfig;
+  reporters?: readonly Reporter[];
+  signal?: AbortSignal;
+}
+
+/**
+ * Run one scenario against a running sandbox: reset, load, inject faults on schedule, watch
+ * Prometheus, the receivers and the supervisor, then judge from the timeline alone. Faults are
+ * always cleared, whatever happens.
+ */
+export async function runScenario(conn: SandboxConnection, scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
+  const reporters = options.reporters ?? [];
+  reporters.forEach((r) => r.onScenarioStart?.(scenario.name));
+  const timeline = new TimelineRecorder();
+  const emitted = new Set<object>();
+  const flushEvents = () => {
+    for (const e of timeline.events) {
+      if (emitted.has(e)) continue;
+      emitted.add(e);
+      reporters.forEach((r) => r.onEvent?.(scenario.name, e));
+    }
+  };
+  const started = performance.now();
+  const active = new Map<ActiveFault, FaultSpec>();
+  const timers: NodeJS.Timeout[] = [];
+  const stops: { stop(): Promise<void> }[] = [];
+  let load: LoadDriver | undefined;
+  let loadSummary: LoadSummary | undefined;
+  let uninstallRules: (() => Promise<void>) | undefined;
+  let error: SandboxError | undefined;
+
+  try {
+    const urls = Object.fromEntries((await conn.status()).components.map((c) => [c.name, c.url ?? '']));
+    const need = ['prometheus', 'alertmanager', 'notification-sink', 'remediation-controller', ...scenario.faults.map((f) => f.service)];
+    for (const n of need) {
+      if (!urls[n]) throw new SandboxError('COMPONENT_DIED', `scenario ${scenario.name} needs ${n}, which this sandbox does not run`);
+    }
+    await resetSandbox(conn, { remediation: options.remediation });
+    // An attached Prometheus is the team's: its configuration is not ours to change.
+    if (conn.runtime !== 'attached') {
+      uninstallRules = await installRunConfig(conn, urls.prometheus!, scenario.ruleFiles, `${scenario.name}-${randomBytes(3).toString('hex')}`);
+    }
+
+    timeline.record({ kind: 'scenario-start', scenario: scenario.name });
+    stops.push(observeAlerts(urls.prometheus!, timeline));
+    stops.push(observeNotifications(urls['notification-sink']!, timeline));
+    stops.push(observeRemediations(urls['remediation-controller']!, timeline));
+    stops.push(await observeProcesses(conn.controlUrl, timeline));
+    const eventTicker = setInterval(flushEvents, 100);
+    stops.push({ stop: async () => clearInterval(eventTicker) });
+
+    let loadDone: Promise<void> = Promise.resolve();
+    if (scenario.load.rate > 0) {
+      const nextBody = predictBodies();
+      // engine builtin or k6 (the constructor fails fast when k6 is missing); both summarise alike.
+      load = new LoadDriver({
+        rate: scenario.load.rate,
+        durationSeconds: scenario.load.durationSeconds,
+        executor: scenario.load.executor,
+        engine: scenario.load.engine,
+        startRate: scenario.load.startRate,
+        stages: scenario.load.stages,
+        requests: scenario.load.requests,
+        baseUrl: urls['api-gateway']!,
+        body: (entry) => (entry.method === 'GET' || entry.method === 'DELETE' ? undefined : nextBody()),
+      });
+      // `rate`: the constant rate, or a ramp's peak.
+      timeline.record({ kind: 'load-start', rate: scenario.load.rate, durationSeconds: scenario.load.durationSeconds });
+      const driver = load;
+      loadDone = driver.run().then((summary) => {
+        loadSummary = summary;
+        timeline.record({ kind: 'load-end', sent: summary.sent, failed: summary.failed });
+      });
+      // A failed k6 run is reported where loadDone is awaited; never as an unhandled rejection.
+      loadDone.catch(() => undefined);
+    }
+
+    const injectionErrors: SandboxError[] = [];
+    for (const fault of scenario.faults) {
+      timers.push(
+        setTimeout(() => {
+          void injectFault(conn, fault, timeline, active, timers).catch((e: unknown) => {
+            injectionErrors.push(isSandboxError(e) ? e : new SandboxError('INJECTION_FAILED', (e as Error).message));
+          });
+        }, fault.atSeconds * 1000),
+      );
+    }
+
+    const windowEnd = observationWindow(scenario);
+    await waitUntil(() => timeline.now() >= windowEnd || injectionErrors.length > 0 || allSettled(scenario, timeline), options.signal);
+    if (injectionErrors.length > 0) throw injectionErrors[0];
+    if (options.signal?.aborted) throw new SandboxError('INTERRUPTED', `scenario ${scenario.name} interrupted`);
+    load?.stop();
+    await loadDone;
+    // Error budget the scenario consumed, over its whole length, for each `slo` expectation.
+    for (const e of scenario.expectations) {
+      if (e.kind !== 'slo') continue;
+      timeline.record({ kind: 'slo-budget', ...(await readSloBudget(urls.prometheus!, e.slo, timeline.now())) });
+    }
+  } catch (e) {
+    error = isSandboxError(e) ? e : new SandboxError('REMOTE_ERROR', (e as Error).message, { cause: e });
+  } finally {
+    timers.forEach(clearTimeout);
+    load?.stop();
+    for (const [fault, spec] of active) {
+      await fault.clear().catch(() => undefined);
+      timeline.record({ kind: 'fault-end', fault: spec.type, service: spec.service, id: fault.id, reason: 'scenario-end' });
+    }
+    await Promise.all(stops.map((s) => s.stop()));
+    await uninstallRules?.().catch(() => undefined);
+    if (timeline.events.length > 0) timeline.record({ kind: 'scenario-end' });
+    flushEvents();
+  }
+
+  const primary = primaryAlert(scenario);
+  const bounds = primary ? detectionBounds(options.detection, primary.alert) : null;
+  const expectations = error ? [] : [...evaluateExpectations(scenario, timeline.events), ...targetChecks(scenario, timeline)];
+  const result: ScenarioResult = {
+    name: scenario.name,
+    file: scenario.file,
+    ...(scenario.description ? { description: scenario.description } : {}),
+    outcome: error ? 'errored' : expectations.every((e) => e.passed) ? 'passed' : 'failed',
+    targets: scenario.targets,
+    metrics: computeMetrics(scenario, timeline.events, bounds),
+    expectations,
+    timeline: timeline.events,
+    durationSeconds: Math.round((performance.now() - started) / 10) / 100,
+    ...(loadSummary ? { load: { sent: loadSummary.sent, failed: loadSummary.failed, rate: scenario.load.rate, latencyMs: loadSummary.latencyMs } } : {}),
+    ...(error ? { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } } : {}),
+  };
+  reporters.forEach((r) => r.onScenarioEnd?.(result));
+  return result;
+}
+
+async function injectFault(
+  conn: SandboxConnection,
+  fault: FaultSpec,
+  timeline: TimelineRecorder,
+  active: Map<ActiveFault, FaultSpec>,
+  timers: NodeJS.Timeout[],
+): Promise<void> {
+  const sentAt = Date.now();
+  const handle = await injectorFor(fault.type).inject(conn, {
+    type: fault.type,
+    service: fault.service,
+    params: fault.params,
+    durationSeconds: fault.durationSeconds,
+  });
+  active.set(handle, fault);
+  const startEvent = timeline.record({ kind: 'fault-start', fault: fault.type, service: fault.service, id: handle.id }, sentAt);
+  if (fault.durationSeconds !== null) {
+    timers.push(
+      setTimeout(() => {
+        if (!active.delete(handle)) return;
+        void handle.clear();
+        timeline.record({ kind: 'fault-end', fault: fault.type, service: fault.service, id: handle.id, reason: 'expired' });
+      }, fault.durationSeconds * 1000),
+    );
+  }
+  if (fault.type === 'crash') {
+    // A crash ends when the process runs again (remediation or operator).
+    const watch = setInterval(() => {
+      const restarted = timeline.events.find((e) => e.kind === 'process-start' && e.service === fault.service && e.t > startEvent.t);
+      if (restarted && active.delete(handle)) {
+        clearInterval(watch);
+        timeline.record({ kind: 'fault-end', fault: fault.type, service: fault.service, id: handle.id, reason: 'remediated' }, Date.parse(restarted.at));
+      }
+    }, 200);
+    timers.push(watch as unknown as NodeJS.Timeout);
+  }
+}
+
+/** Long enough for the load and for every expectation's deadline after the first fault. */
+function observationWindow(scenario: Scenario): number {
+  const firstFault = Math.min(...scenario.faults.map((f) => f.atSeconds), Infinity);
+  const origin = Number.isFinite(firstFault) ? firstFault : 0;
+  const deadlines = scenario.expectations.map((e) => ('withinSeconds' in e && e.withinSeconds !== null ? origin + e.withinSeconds : 0));
+  const targets = [scenario.targets.mttdSeconds, scenario.targets.mttrSeconds].map((t) => (t === null ? 0 : origin + t));
+  return Math.max(scenario.load.durationSeconds, ...deadlines, ...targets) + 0.5;
+}
+
+/**
+ * Stop early once every expectation holds and nothing is left to watch for; a scenario that
+ * asserts noOtherAlerts must run its whole length.
+ */
+function allSettled(scenario: Scenario, timeline: TimelineRecorder): boolean {
+  if (scenario.expectations.some((e) => e.kind === 'noOtherAlerts' && e.enabled)) return false;
+  if (scenario.faults.length === 0) return false;
+  const results = evaluateExpectations(scenario, timeline.events);
+  return results.length > 0 && results.every((r) => r.passed) && targetChecks(scenario, timeline).every((r) => r.passed);
+}
+
+/** The scenario's MTTD and MTTR targets, judged like expectations. */
+function targetChecks(scenario: Scenario, timeline: TimelineRecorder): ExpectationResult[] {
+  const m = computeMetrics(scenario, timeline.events, null);
+  const out: ExpectationResult[] = [];
+  const check = (name: string, observed: number | null, target: number | null) => {
+    if (target === null) return;
+    const passed = observed !== null && observed <= target;
+    out.push({
+      kind: 'target',
+      name,
+      passed,
+      observedSeconds: observed,
+      withinSeconds: target,
+      message: observed === null ? `${name} target ${target}s: not measured (the alert never ${name === 'MTTD' ? 'fired' : 'resolved'})` : `${name} ${observed}s ${passed ? '≤' : '>'} target ${target}s`,
+    });
+  };
+  check('MTTD', m.mttdSeconds, scenario.targets.mttdSeconds);
+  check('MTTR', m.mttrSeconds, scenario.targets.mttrSeconds);
+  return out;
+}
+
+function waitUntil(done: () => boolean, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (done() || signal?.aborted) {
+        clearInterval(timer);
+        resolve();
+      }
+    };
+    const timer = setInterval(check, 100);
+    signal?.addEventListener('abort', check, { once: true });
+  });
+}

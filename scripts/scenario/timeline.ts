@@ -1,0 +1,104 @@
+/**
+ * The scenario timeline: one discriminated union of events. Every time metric and every
+ * reporter reads only this log, so what a report says is exactly what was observed.
+ */
+export type Labels = Readonly<Record<string, string>>;
+
+export type FaultEndReason = 'expired' | 'cleared' | 'remediated' | 'scenario-end';
+
+export type TimelineEventBody =
+  | { kind: 'scenario-start'; scenario: string }
+  | { kind: 'load-start'; rate: number; durationSeconds: number }
+  | { kind: 'load-end'; sent: number; failed: number }
+  | { kind: 'fault-start'; fault: string; service: string; id: string }
+  | { kind: 'fault-end'; fault: string; service: string; id: string; reason: FaultEndReason }
+  | { kind: 'alert-pending'; alert: string; labels: Labels }
+  | { kind: 'alert-firing'; alert: string; labels: Labels }
+  | { kind: 'alert-resolved'; alert: string; labels: Labels }
+  | { kind: 'notification'; receiver: string; alert: string; status: 'firing' | 'resolved' }
+  | {
+      kind: 'remediation';
+      action: string;
+      service: string;
+      alert: string;
+      result: 'started' | 'succeeded' | 'failed' | 'skipped' | 'dry-run';
+    }
+  | { kind: 'process-exit'; service: string; code: number | null; signal: string | null }
+  | { kind: 'process-start'; service: string; restarts: number }
+  | { kind: 'slo-budget'; slo: string; errorRatio: number; budgetBurned: number }
+  | { kind: 'scenario-end' };
+
+export type TimelineEventKind = TimelineEventBody['kind'];
+
+/** `t`: seconds since the scenario started (monotonic clock); `at`: UTC wall time. */
+export type TimelineEvent = TimelineEventBody & { t: number; at: string; detail: string };
+
+export type EventOf<K extends TimelineEventKind> = Extract<TimelineEvent, { kind: K }>;
+
+/** One-line human description of an event, shared by every reporter. */
+export function describe(e: TimelineEventBody): string {
+  switch (e.kind) {
+    case 'scenario-start':
+      return `scenario ${e.scenario} started`;
+    case 'load-start':
+      return `load started at ${e.rate} req/s for ${e.durationSeconds}s`;
+    case 'load-end':
+      return `load ended: ${e.sent} requests sent, ${e.failed} failed`;
+    case 'fault-start':
+      return `${e.fault} on ${e.service}`;
+    case 'fault-end':
+      return `${e.fault} on ${e.service} ended (${e.reason})`;
+    case 'alert-pending':
+      return `${e.alert} pending${labelText(e.labels)}`;
+    case 'alert-firing':
+      return `${e.alert} firing${labelText(e.labels)}`;
+    case 'alert-resolved':
+      return `${e.alert} resolved${labelText(e.labels)}`;
+    case 'notification':
+      return `${e.receiver} received ${e.alert} (${e.status})`;
+    case 'remediation':
+      return `${e.action} ${e.service} for ${e.alert}: ${e.result}`;
+    case 'process-exit':
+      return `${e.service} exited (${e.signal ?? `code ${e.code}`})`;
+    case 'process-start':
+      return `${e.service} started (restarts: ${e.restarts})`;
+    case 'slo-budget':
+      return `SLO ${e.slo}: ${(e.budgetBurned * 100).toFixed(1)}% of the error budget burned (error ratio ${(e.errorRatio * 100).toFixed(2)}%)`;
+    case 'scenario-end':
+      return 'scenario ended';
+  }
+}
+
+function labelText(labels: Labels): string {
+  const keys = ['service'].filter((k) => labels[k]);
+  return keys.length ? ` {${keys.map((k) => `${k}="${labels[k]}"`).join(', ')}}` : '';
+}
+
+/** Builds events against one monotonic origin. */
+export class TimelineRecorder {
+  readonly events: TimelineEvent[] = [];
+  private readonly originMono = performance.now();
+  private readonly originWall = Date.now();
+
+  /** Record an event now, or at an earlier wall-clock time observed elsewhere (e.g. a receiver). */
+  record(body: TimelineEventBody, wallTimeMs?: number): TimelineEvent {
+    const t =
+      wallTimeMs === undefined
+        ? (performance.now() - this.originMono) / 1000
+        : (wallTimeMs - this.originWall) / 1000;
+    const event = {
+      ...body,
+      t: Math.round(t * 1000) / 1000,
+      at: new Date(this.originWall + t * 1000).toISOString(),
+      detail: describe(body),
+    } as TimelineEvent;
+    this.events.push(event);
+    this.events.sort((a, b) => a.t - b.t);
+    return event;
+  }
+
+  /** Seconds since the scenario started. */
+  now(): number {
+    return (performance.now() - this.originMono) / 1000;
+  }
+}

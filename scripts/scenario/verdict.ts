@@ -1,0 +1,157 @@
+import type { ExpectationResult, ScenarioMetrics } from './result.ts';
+import { matcherText, matchesName, type Expectation, type NameMatcher, type Scenario } from './model.ts';
+import type { EventOf, Labels, TimelineEvent } from './timeline.ts';
+
+/**
+ * Pure functions of the timeline: expectations, MTTD, time to notify, time to remediate, MTTR.
+ * Every time counts from the first fault's start (the scenario start when there is no fault).
+ */
+export function originSeconds(timeline: readonly TimelineEvent[]): number {
+  return timeline.find((e) => e.kind === 'fault-start')?.t ?? 0;
+}
+
+const of = <K extends TimelineEvent['kind']>(timeline: readonly TimelineEvent[], kind: K) =>
+  timeline.filter((e): e is EventOf<K> => e.kind === kind);
+
+function labelsMatch(want: Labels, have: Labels): boolean {
+  return Object.entries(want).every(([k, v]) => have[k] === v);
+}
+
+const round = (s: number) => Math.round(s * 1000) / 1000;
+
+export function firstFiring(timeline: readonly TimelineEvent[], alert: NameMatcher, labels: Labels = {}): EventOf<'alert-firing'> | undefined {
+  const t0 = originSeconds(timeline);
+  return of(timeline, 'alert-firing').find((e) => e.t >= t0 && matchesName(alert, e.alert) && labelsMatch(labels, e.labels));
+}
+
+export function firstResolved(timeline: readonly TimelineEvent[], alert: NameMatcher, labels: Labels = {}): EventOf<'alert-resolved'> | undefined {
+  const firing = firstFiring(timeline, alert, labels);
+  if (!firing) return undefined;
+  return of(timeline, 'alert-resolved').find((e) => e.t >= firing.t && matchesName(alert, e.alert) && labelsMatch(labels, e.labels));
+}
+
+export function firstNotification(timeline: readonly TimelineEvent[], alert: NameMatcher, receiver?: string): EventOf<'notification'> | undefined {
+  const t0 = originSeconds(timeline);
+  return of(timeline, 'notification').find(
+    (e) => e.t >= t0 && e.status === 'firing' && matchesName(alert, e.alert) && (receiver === undefined || e.receiver === receiver),
+  );
+}
+
+export function firstRemediation(timeline: readonly TimelineEvent[], action: string, service: string | null): EventOf<'remediation'> | undefined {
+  const t0 = originSeconds(timeline);
+  return of(timeline, 'remediation').find((e) => e.t >= t0 && e.action === action && (service === null || e.service === service) && e.result === 'succeeded');
+}
+
+/** The alert the scenario is about: the first `alert` expectation. */
+export function primaryAlert(scenario: Scenario): Extract<Expectation, { kind: 'alert' }> | undefined {
+  return scenario.expectations.find((e): e is Extract<Expectation, { kind: 'alert' }> => e.kind === 'alert');
+}
+
+export function computeMetrics(scenario: Scenario, timeline: readonly TimelineEvent[], bounds: { floor: number; ceiling: number } | null): ScenarioMetrics {
+  const t0 = originSeconds(timeline);
+  const primary = primaryAlert(scenario);
+  const since = (e: { t: number } | undefined) => (e ? round(e.t - t0) : null);
+  const remediation = scenario.expectations.find((e) => e.kind === 'remediation');
+  return {
+    mttdSeconds: primary ? since(firstFiring(timeline, primary.alert, primary.labels)) : null,
+    timeToNotifySeconds: primary ? since(firstNotification(timeline, primary.alert)) : null,
+    timeToRemediateSeconds:
+      remediation?.kind === 'remediation' ? since(firstRemediation(timeline, remediation.action, remediation.service)) : null,
+    mttrSeconds: primary ? since(firstResolved(timeline, primary.alert, primary.labels)) : null,
+    detectionFloorSeconds: bounds?.floor ?? null,
+    detectionCeilingSeconds: bounds?.ceiling ?? null,
+  };
+}
+
+export function evaluateExpectations(scenario: Scenario, timeline: readonly TimelineEvent[]): ExpectationResult[] {
+  const t0 = originSeconds(timeline);
+  const since = (e: { t: number } | undefined) => (e ? round(e.t - t0) : null);
+  const judge = (kind: ExpectationResult['kind'], name: string, observed: number | null, within: number | null, what: string, missing: string): ExpectationResult => {
+    const passed = observed !== null && (within === null || observed <= within);
+    const message =
+      observed === null
+        ? `expected ${what}${within !== null ? ` within ${within}s` : ''}, but ${missing}`
+        : passed
+          ? `${what} after ${observed}s${within !== null ? ` (within ${within}s)` : ''}`
+          : `expected ${what} within ${within}s, observed after ${observed}s`;
+    return { kind, name, passed, observedSeconds: observed, withinSeconds: within, message };
+  };
+
+  const results: ExpectationResult[] = [];
+  for (const exp of scenario.expectations) {
+    switch (exp.kind) {
+      case 'alert': {
+        const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
+        const name = matcherText(exp.alert);
+        const labelText = Object.keys(exp.labels).length ? ` ${JSON.stringify(exp.labels)}` : '';
+        results.push(judge('alert', name, since(firstFiring(timeline, exp.alert, exp.labels)), within, `alert ${name}${labelText} firing`, firingSummary(timeline)));
+        break;
+      }
+      case 'notification': {
+        const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
+        const name = matcherText(exp.alert);
+        const other = of(timeline, 'notification').filter((e) => matchesName(exp.alert, e.alert));
+        const missing = other.length
+          ? `it reached only ${[...new Set(other.map((e) => e.receiver))].join(', ')}`
+          : `no receiver got ${name} (deliveries seen: ${of(timeline, 'notification').length})`;
+        results.push(judge('notification', `${exp.receiver}: ${name}`, since(firstNotification(timeline, exp.alert, exp.receiver)), within, `${exp.receiver} to receive ${name}`, missing));
+        break;
+      }
+      case 'remediation': {
+        const within = exp.withinSeconds ?? scenario.targets.mttrSeconds;
+        const target = exp.service ? `${exp.action} ${exp.service}` : exp.action;
+        const attempts = of(timeline, 'remediation').filter((e) => e.action === exp.action && (exp.service === null || e.service === exp.service));
+        const missing = attempts.length
+          ? `the controller recorded only ${attempts.map((a) => `${a.action} ${a.service}: ${a.result}`).join('; ')}`
+          : `the remediation controller recorded no ${exp.action} action`;
+        results.push(judge('remediation', target, since(firstRemediation(timeline, exp.action, exp.service)), within, `remediation ${target} to succeed`, missing));
+        break;
+      }
+      case 'resolved': {
+        const within = exp.withinSeconds ?? scenario.targets.mttrSeconds;
+        const name = matcherText(exp.alert);
+        const fired = firstFiring(timeline, exp.alert);
+        results.push(judge('resolved', name, since(firstResolved(timeline, exp.alert)), within, `alert ${name} resolved`, fired ? `it was still firing when the scenario ended` : `it never fired`));
+        break;
+      }
+      case 'slo': {
+        const reading = of(timeline, 'slo-budget').find((e) => e.slo === exp.slo);
+        const bound = `${Math.round(exp.maxBudgetBurned * 1000) / 10}%`;
+        const burned = reading ? `${Math.round(reading.budgetBurned * 1000) / 10}%` : null;
+        results.push({
+          kind: 'slo',
+          name: exp.slo,
+          passed: reading !== undefined && reading.budgetBurned <= exp.maxBudgetBurned,
+          observedSeconds: null,
+          withinSeconds: null,
+          message: !reading
+            ? `expected SLO ${exp.slo} to burn at most ${bound} of its error budget, but it could not be measured`
+            : reading.budgetBurned <= exp.maxBudgetBurned
+              ? `SLO ${exp.slo} burned ${burned} of its error budget (at most ${bound})`
+              : `expected SLO ${exp.slo} to burn at most ${bound} of its error budget, but it burned ${burned} (error ratio ${(reading.errorRatio * 100).toFixed(2)}%)`,
+        });
+        break;
+      }
+      case 'noOtherAlerts': {
+        if (!exp.enabled) break;
+        const named = scenario.expectations.flatMap((e) => ('alert' in e ? [e.alert] : []));
+        const unexpected = [...new Set(of(timeline, 'alert-firing').filter((e) => !named.some((m) => matchesName(m, e.alert))).map((e) => e.alert))];
+        results.push({
+          kind: 'noOtherAlerts',
+          name: 'no other alerts',
+          passed: unexpected.length === 0,
+          observedSeconds: null,
+          withinSeconds: null,
+          message: unexpected.length === 0 ? 'no alert fired beyond the expected ones' : `expected no other alerts, but ${unexpected.join(', ')} fired`,
+        });
+        break;
+      }
+    }
+  }
+  return results;
+}
+
+function firingSummary(timeline: readonly TimelineEvent[]): string {
+  const fired = [...new Set(of(timeline, 'alert-firing').map((e) => e.alert))];
+  return fired.length ? `it never fired (alerts that fired: ${fired.join(', ')})` : 'no alert fired';
+}

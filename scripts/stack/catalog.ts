@@ -1,0 +1,86 @@
+import { SandboxError } from '../core/errors.ts';
+import { alertmanager } from './components/alertmanager.ts';
+import { blackboxExporter } from './components/blackbox-exporter.ts';
+import { grafana } from './components/grafana.ts';
+import { localstack } from './components/localstack.ts';
+import { loki } from './components/loki.ts';
+import { prometheus } from './components/prometheus.ts';
+import { tempo } from './components/tempo.ts';
+import { services } from './services.ts';
+import type { ServiceSpec, StackComponentSpec } from './types.ts';
+
+/** Every stack part, once. Both runtimes and the generated docker-compose.yml read this. */
+export const stackComponents: readonly StackComponentSpec[] = [prometheus, alertmanager, blackboxExporter, loki, tempo, grafana, localstack];
+
+export { services };
+
+/** The session host's control API (status, restarts, shutdown, supervisor metrics). */
+export const CONTROL_PORT = 9400;
+
+export function allComponentNames(): string[] {
+  return [...stackComponents.map((c) => c.name), ...services.map((s) => s.name)];
+}
+
+export function findStackComponent(name: string): StackComponentSpec | undefined {
+  return stackComponents.find((c) => c.name === name);
+}
+
+export function findService(name: string): ServiceSpec | undefined {
+  return services.find((s) => s.name === name);
+}
+
+export function requireService(name: string): ServiceSpec {
+  const s = findService(name);
+  if (!s) {
+    throw new SandboxError('UNKNOWN_COMPONENT', `unknown service "${name}"`, {
+      hint: `known services: ${services.map((x) => x.name).join(', ')}`,
+    });
+  }
+  return s;
+}
+
+export function sampleServiceNames(): string[] {
+  return services.filter((s) => s.role === 'sample').map((s) => s.name);
+}
+
+/**
+ * Port layout for one sandbox. An offset moves every port at once, so that several sandboxes
+ * (parallel CI shards, tests) can run on one machine.
+ */
+export interface PortPlan {
+  offset: number;
+  control: number;
+  stack(component: string, port?: string): number;
+  service(name: string): number;
+  all(): { owner: string; port: number }[];
+}
+
+export function portPlan(offset = 0): PortPlan {
+  if (!Number.isInteger(offset) || offset < 0 || offset > 50_000) {
+    throw new SandboxError('INVALID_ARGUMENT', `port offset ${offset} is out of range`, {
+      hint: 'use a whole number between 0 and 50000 (SANDBOX_PORT_OFFSET)',
+    });
+  }
+  return {
+    offset,
+    control: CONTROL_PORT + offset,
+    stack(component, port) {
+      const spec = findStackComponent(component);
+      const p = spec?.ports[port ?? spec.primaryPort];
+      if (!spec || p === undefined) throw new SandboxError('UNKNOWN_COMPONENT', `no port ${port ?? ''} on ${component}`);
+      return p + offset;
+    },
+    service(name) {
+      return requireService(name).port + offset;
+    },
+    all() {
+      return [
+        { owner: 'sandbox control API', port: CONTROL_PORT + offset },
+        ...stackComponents.flatMap((c) =>
+          Object.entries(c.ports).map(([n, p]) => ({ owner: `${c.name} (${n})`, port: p + offset })),
+        ),
+        ...services.map((s) => ({ owner: s.name, port: s.port + offset })),
+      ];
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { stackComponents, services, CONTROL_PORT } from './catalog.ts';
+import { probes } from './probes.ts';
+import type { ServiceSpec } from './types.ts';
+
+/** One group of a file-based service discovery file (Prometheus' file_sd format). */
+export interface FileSdGroup {
+  targets: string[];
+  labels?: Record<string, string>;
+}
+
+/** How Prometheus and the blackbox exporter reach everything, for one runtime and port plan. */
+export interface TargetAddressing {
+  /** Host name of the sandbox's own processes as the stack sees them. */
+  host: string;
+  servicePort(name: string): number;
+  controlPort: number;
+  /** host:port of a stack component as Prometheus reaches it. */
+  peer(component: string): string;
+}
+
+/**
+ * Every discovery file prometheus.yml reads (targets/<job>.json), derived from the catalog, so
+ * the session and the generated docker-compose.yml cannot disagree on what is scraped.
+ */
+export function discoveryFiles(a: TargetAddressing): Record<string, FileSdGroup[]> {
+  // Sample services' series carry service="<name>" (the contract). The sandbox's own processes
+  // get component="<name>" instead: process_restarts_total has a service label of its own.
+  const hosted = (job: ServiceSpec['scrapeJob'], label: string): FileSdGroup[] =>
+    services.filter((s) => s.scrapeJob === job).map((s) => ({ targets: [`${a.host}:${a.servicePort(s.name)}`], labels: { [label]: s.name } }));
+  const present = new Set(stackComponents.map((c) => c.name));
+  const out: Record<string, FileSdGroup[]> = {};
+  for (const c of stackComponents) out[c.name] = [{ targets: [a.peer(c.name)] }];
+  out.alertmanagers = [{ targets: [a.peer('alertmanager')] }];
+  out['sample-services'] = hosted('sample-services', 'service');
+  out.sandbox = [{ targets: [`${a.host}:${a.controlPort}`], labels: { component: 'supervisor' } }, ...hosted('sandbox', 'component')];
+  // Synthetic probes: the target is the URL to probe; relabelling in prometheus.yml sends the
+  // scrape to the exporter named in __exporter (a label that is dropped after relabelling).
+  out.blackbox = present.has('blackbox-exporter')
+    ? probes.map((p) => ({
+        targets: [`http://${a.host}:${a.servicePort(p.service)}${p.path}`],
+        labels: { service: p.service, endpoint: `${p.method} ${p.path}`, __param_module: p.module, __exporter: a.peer('blackbox-exporter') },
+      }))
+    : [];
+  return out;
+}
+
+export { CONTROL_PORT };

@@ -1,0 +1,209 @@
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerClient, probeDockerEngine } from '../../scripts/runtime/docker/engine.ts';
+import { DockerRuntime } from '../../scripts/runtime/docker/docker-runtime.ts';
+import { stackComponents } from '../../scripts/stack/catalog.ts';
+import type { ComponentStatus } from '../../scripts/runtime/types.ts';
+
+// Runs wherever a Docker engine answers; elsewhere (CI, this project's dev machines) the whole
+// suite is skipped on purpose, with one line that says why.
+const engine = await probeDockerEngine();
+if (!engine.available) console.log(`docker suite skipped: no Docker engine answers (${engine.reason})`);
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const OFFSET = 21_000; // away from a sandbox that may run on the default ports
+const session = `test-${process.pid}`;
+const labels = { 'org.observability-sandbox.session': session };
+
+describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => {
+  let state: string;
+  let runtime: DockerRuntime;
+  let scrapeTarget: Server;
+  let started: ComponentStatus[];
+
+  beforeAll(async () => {
+    state = mkdtempSync(join(tmpdir(), 'docker-runtime-'));
+    // A stand-in sample service on the host, so the suite proves containers can scrape it.
+    scrapeTarget = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end('probe_ok 1\n');
+    });
+    await new Promise<void>((r) => scrapeTarget.listen(0, '127.0.0.1', () => r()));
+    const hostPort = (scrapeTarget.address() as { port: number }).port;
+
+    runtime = new DockerRuntime({ exposedHostPorts: [hostPort] });
+    for (const c of stackComponents) {
+      cpSync(join(root, c.configSource), join(state, 'config', c.name), { recursive: true, filter: (s) => basename(s) !== 'tests' });
+    }
+    const targets = join(state, 'config', 'prometheus', 'targets');
+    mkdirSync(targets, { recursive: true });
+    const write = (job: string, groups: unknown) => writeFileSync(join(targets, `${job}.json`), JSON.stringify(groups));
+    write('prometheus', [{ targets: [runtime.peerAddress('prometheus')] }]);
+    write('alertmanager', [{ targets: [runtime.peerAddress('alertmanager')] }]);
+    write('alertmanagers', [{ targets: [runtime.peerAddress('alertmanager')] }]);
+    write('sample-services', [{ targets: [`${runtime.hostAddress}:${hostPort}`], labels: { service: 'probe' } }]);
+    write('sandbox', []);
+
+    started = await runtime.start({
+      components: stackComponents,
+      hostPort: (c, p) => stackComponents.find((s) => s.name === c)!.ports[p]! + OFFSET,
+      configDir: (c) => join(state, 'config', c),
+      dataDir: (c) => join(state, 'data', c),
+      logFile: (c) => join(state, 'logs', `${c}.log`),
+      labels,
+    });
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+    scrapeTarget?.close();
+  });
+
+  it('starts every component ready, at the host URL the plan asked for', async () => {
+    expect(started.map((s) => s.state)).toEqual(stackComponents.map(() => 'ready'));
+    for (const spec of stackComponents) {
+      const s = started.find((x) => x.name === spec.name)!;
+      expect(s.url).toBe(`http://127.0.0.1:${spec.ports[spec.primaryPort]! + OFFSET}`);
+      const res = await fetch(`${s.url}${spec.readiness.path}`);
+      expect(res.status).toBe(200);
+    }
+  });
+
+  it('lets Prometheus reach Alertmanager by its network alias', async () => {
+    const prom = started.find((s) => s.name === 'prometheus')!.url!;
+    await eventually(async () => {
+      const body = (await (await fetch(`${prom}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: { url: string }[] } };
+      expect(body.data.activeAlertmanagers.map((a) => a.url)).toContain('http://alertmanager:9093/api/v2/alerts');
+    });
+  });
+
+  it('lets Prometheus scrape a process on the host through host.testcontainers.internal', async () => {
+    const prom = started.find((s) => s.name === 'prometheus')!.url!;
+    await eventually(async () => {
+      const body = (await (await fetch(`${prom}/api/v1/targets`)).json()) as {
+        data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] };
+      };
+      const probe = body.data.activeTargets.find((t) => t.labels.service === 'probe');
+      expect(probe, JSON.stringify(body.data.activeTargets)).toBeDefined();
+      expect(probe!.health, probe!.lastError).toBe('up');
+    });
+  });
+
+  it('labels each container with the run and limits its memory as the catalog says', async () => {
+    const docker = await dockerClient();
+    for (const spec of stackComponents) {
+      const id = started.find((s) => s.name === spec.name)!.containerId!;
+      const info = await docker.getContainer(id).inspect();
+      expect(info.Config.Labels).toMatchObject({ ...labels, 'org.observability-sandbox.component': spec.name });
+      expect(info.HostConfig.Memory).toBe(spec.memoryMiB * 1024 * 1024);
+    }
+  });
+
+  const urlOf = (name: string) => started.find((s) => s.name === name)!.url!;
+  const hostPort = (component: string, port: string) => stackComponents.find((s) => s.name === component)!.ports[port]! + OFFSET;
+  // Grafana's default admin, for the API calls a Viewer may not make (listing data sources).
+  const admin = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };
+
+  it('Grafana: healthy, anonymous Viewer access, the four data sources by alias, all answering, and the dashboards', async () => {
+    const grafana = urlOf('grafana');
+    const health = (await (await fetch(`${grafana}/api/health`)).json()) as { database: string };
+    expect(health.database).toBe('ok');
+    // Anonymous visitors read (Viewer) but may not change anything.
+    const folder = await fetch(`${grafana}/api/folders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"x"}' });
+    expect([401, 403]).toContain(folder.status);
+    const sources = (await (await fetch(`${grafana}/api/datasources`, { headers: admin })).json()) as { uid: string; url: string; type: string }[];
+    expect(sources.map((d) => [d.uid, d.url]).sort()).toEqual([
+      ['alertmanager', 'http://alertmanager:9093'],
+      ['loki', 'http://loki:3100'],
+      ['prometheus', 'http://prometheus:9090'],
+      ['tempo', 'http://tempo:3200'],
+    ]);
+    for (const uid of ['prometheus', 'loki', 'tempo']) {
+      await eventually(async () => {
+        const res = await fetch(`${grafana}/api/datasources/uid/${uid}/health`, { headers: admin });
+        const body = (await res.json()) as { status: string; message: string };
+        expect(body.status, `${uid}: ${body.message}`).toBe('OK');
+      }, 60_000);
+    }
+    await eventually(async () => {
+      const found = (await (await fetch(`${grafana}/api/search?type=dash-db`)).json()) as { uid: string }[];
+      expect(found.map((d) => d.uid).sort()).toEqual(['sandbox-alerts', 'sandbox-ml-model', 'sandbox-runtime', 'sandbox-service-overview', 'sandbox-slo']);
+    });
+    const overview = (await (await fetch(`${grafana}/api/dashboards/uid/sandbox-service-overview`)).json()) as { meta: { canSave: boolean } };
+    expect(overview.meta.canSave).toBe(false);
+  });
+
+  it('Loki: ready, takes a pushed line with trace_id as structured metadata and returns it', async () => {
+    const loki = urlOf('loki');
+    expect((await fetch(`${loki}/ready`)).status).toBe(200);
+    const ns = `${Date.now()}000000`;
+    const push = await fetch(`${loki}/loki/api/v1/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ streams: [{ stream: { service: 'docker-suite' }, values: [[ns, '{"msg":"hello"}', { trace_id: '0af7651916cd43dd8448eb211c80319c' }]] }] }),
+    });
+    expect(push.status, await push.text()).toBe(204);
+    await eventually(async () => {
+      const q = new URLSearchParams({ query: '{service_name="docker-suite"} | trace_id="0af7651916cd43dd8448eb211c80319c"', start: String(Number(ns) - 60e9), limit: '10' });
+      const body = (await (await fetch(`${loki}/loki/api/v1/query_range?${q}`)).json()) as { data: { result: { values: string[][] }[] } };
+      expect(body.data.result.flatMap((r) => r.values.map((v) => v[1]))).toContain('{"msg":"hello"}');
+    });
+  });
+
+  it('Tempo: ready, takes an OTLP/HTTP trace on the published 4318 and serves it back', async () => {
+    const tempo = urlOf('tempo');
+    expect((await fetch(`${tempo}/ready`)).status).toBe(200);
+    const traceId = '5b8efff798038103d269b633813fc60c';
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const otlp = await fetch(`http://127.0.0.1:${hostPort('tempo', 'otlp-http')}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [{
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'docker-suite' } }] },
+          scopeSpans: [{ spans: [{ traceId, spanId: 'eee19b7ec3c1b174', name: 'GET /probe', kind: 2, startTimeUnixNano: String(now - 5_000_000n), endTimeUnixNano: String(now) }] }],
+        }],
+      }),
+    });
+    expect(otlp.status, await otlp.text()).toBe(200);
+    await eventually(async () => {
+      const res = await fetch(`${tempo}/api/v2/traces/${traceId}`);
+      expect(res.status).toBe(200);
+    }, 60_000);
+  });
+
+  it('LocalStack: healthy with SNS, SQS, S3 and CloudWatch, and the init script created the sandbox topic', async () => {
+    const ls = urlOf('localstack');
+    const health = (await (await fetch(`${ls}/_localstack/health`)).json()) as { services: Record<string, string> };
+    for (const svc of ['sns', 'sqs', 's3', 'cloudwatch']) expect(['available', 'running'], svc).toContain(health.services[svc]);
+    await eventually(async () => {
+      const init = (await (await fetch(`${ls}/_localstack/init/ready`)).json()) as { completed: boolean; scripts: { state: string }[] };
+      expect(init.completed).toBe(true);
+      expect(init.scripts.map((x) => x.state)).toEqual(['SUCCESSFUL']);
+    }, 60_000);
+  });
+
+  it('stops everything, twice without complaint, leaving no labelled container', async () => {
+    await runtime.stop();
+    await runtime.stop();
+    expect(runtime.status().every((s) => s.state === 'stopped')).toBe(true);
+    const docker = await dockerClient();
+    const left = await docker.listContainers({ all: true, filters: { label: [`org.observability-sandbox.session=${session}`] } });
+    expect(left).toEqual([]);
+  });
+});
+
+async function eventually(check: () => Promise<void>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isPortFree } from '../../scripts/runtime/processes/ports.ts';
+import { portPlan } from '../../scripts/stack/catalog.ts';
+
+/**
+ * A port offset whose every sandbox port is free, and a fresh state dir, so test files can run
+ * sandboxes side by side (and beside a developer's own sandbox on the default ports).
+ */
+export async function isolatedSandbox(prefix = 'sandbox-test-'): Promise<{ stateDir: string; portOffset: number; env: NodeJS.ProcessEnv }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const offset = 1000 + Math.floor(Math.random() * 400) * 100;
+    const ports = portPlan(offset).all();
+    const free = await Promise.all(ports.map((p) => isPortFree(p.port)));
+    if (free.every(Boolean)) {
+      const stateDir = mkdtempSync(join(tmpdir(), prefix));
+      return { stateDir, portOffset: offset, env: { ...process.env, SANDBOX_STATE_DIR: stateDir, SANDBOX_PORT_OFFSET: String(offset), NO_COLOR: '1' } };
+    }
+  }
+  throw new Error('no free port offset found');
+}

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AttachedRuntime } from '../../../scripts/runtime/attached/attached-runtime.ts';
+import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { readDetectionConfigFromApi } from '../../../scripts/scenario/detection-bounds.ts';
+import { stackComponents } from '../../../scripts/stack/catalog.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function ready(url: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (await fetch(`${url}/-/ready`).then((r) => r.ok).catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not get ready`);
+}
+
+/**
+ * `--attach` against a "team's" stack: a real Prometheus (loading this project's rules, as a
+ * team that adopted them would) and a real Alertmanager that the sandbox did not start.
+ */
+describe('attached runtime', () => {
+  const procs: ChildProcess[] = [];
+  let prom: string;
+  let am: string;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'team-stack-'));
+    cpSync(join(PROJECT_ROOT, 'compose/prometheus/rules'), join(dir, 'rules'), { recursive: true });
+    writeFileSync(join(dir, 'prometheus.yml'), 'global: { scrape_interval: 5s, evaluation_interval: 3s }\nrule_files: [rules/*.yml]\n');
+    writeFileSync(join(dir, 'am.yml'), 'route: { receiver: none }\nreceivers: [{ name: none }]\n');
+    const [pp, ap] = [await freePort(), await freePort()];
+    prom = `http://127.0.0.1:${pp}`;
+    am = `http://127.0.0.1:${ap}`;
+    procs.push(spawn('prometheus', [`--config.file=${dir}/prometheus.yml`, `--storage.tsdb.path=${dir}/data`, `--web.listen-address=127.0.0.1:${pp}`], { stdio: 'ignore' }));
+    procs.push(spawn('prometheus-alertmanager', [`--config.file=${dir}/am.yml`, `--storage.path=${dir}/am`, `--web.listen-address=127.0.0.1:${ap}`, '--cluster.listen-address='], { stdio: 'ignore' }));
+    await Promise.all([ready(prom), ready(am)]);
+  });
+  afterAll(() => procs.forEach((p) => p.kill('SIGKILL')));
+
+  const plan = () => ({
+    components: stackComponents,
+    hostPort: () => 0,
+    configDir: () => '',
+    dataDir: () => '',
+    logFile: () => '',
+    labels: {},
+  });
+
+  it('reports the team’s Prometheus and Alertmanager ready at their URLs, and everything else unavailable with why', async () => {
+    const statuses = await new AttachedRuntime({ prometheusUrl: prom, alertmanagerUrl: `${am}/` }).start(plan());
+    expect(statuses.find((s) => s.name === 'prometheus')).toMatchObject({ state: 'ready', url: prom });
+    expect(statuses.find((s) => s.name === 'alertmanager')).toMatchObject({ state: 'ready', url: am });
+    for (const s of statuses.filter((x) => x.name !== 'prometheus' && x.name !== 'alertmanager')) {
+      expect(s).toMatchObject({ state: 'unavailable', reason: expect.stringMatching(/attached/) });
+    }
+  });
+
+  it('refuses to attach to a URL where nothing answers, naming it', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    await expect(new AttachedRuntime({ prometheusUrl: prom, alertmanagerUrl: dead }).start(plan())).rejects.toThrow(
+      new RegExp(`alertmanager at ${dead} does not answer`),
+    );
+  });
+
+  it('reads the detection configuration from the running Prometheus, not from files', async () => {
+    const config = await readDetectionConfigFromApi(prom);
+    expect(config.scrapeSeconds).toBe(5);
+    expect(config.evaluationSeconds).toBe(3);
+    expect(config.ruleFor.get('ServiceDown')).toBe(2);
+    expect(config.ruleFor.get('HighErrorRate')).toBe(3);
+  });
+});
