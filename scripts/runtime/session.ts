@@ -3,13 +3,13 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { SandboxError } from '../core/errors.ts';
+import { componentRuns, stackEnvForServices, stackView } from './service-env/index.ts';
 import { portPlan, services, stackComponents, type PortPlan } from '../stack/catalog.ts';
 import { discoveryFiles } from '../stack/scrape-targets.ts';
 import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.ts';
 import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
 import { createControlApi, statusDocument, type StatusDocument } from './control-api.ts';
 import { PROJECT_ROOT } from './paths.ts';
-import { findBinary } from './native/binaries.ts';
 import { PidRegistry } from './processes/pid-registry.ts';
 import { assertPortsFree } from './processes/ports.ts';
 import { reapRegistry } from './processes/reap.ts';
@@ -145,7 +145,7 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   // cannot run (no native binary), nor, attached, the team's Prometheus and Alertmanager.
   const idle = new Set(
     stackComponents
-      .filter((c) => runtime.name === 'attached' || (runtime.name === 'native' && (c.dockerOnly || !findBinary(c.binaries))))
+      .filter((c) => !componentRuns(runtime, c.name))
       .flatMap((c) => Object.keys(c.ports).map((n) => `${c.name} (${n})`)),
   );
   await assertPortsFree(ports.all().filter((p) => !idle.has(p.owner)));
@@ -158,7 +158,7 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
     registry,
     session,
     logDir: layout.logsDir,
-    commonEnv: { CHAOS_TOKEN: chaosToken, SANDBOX_STATE_DIR: layout.root },
+    commonEnv: { CHAOS_TOKEN: chaosToken, SANDBOX_STATE_DIR: layout.root, ...stackEnvForServices(stackView(runtime, ports)) },
     port: (spec) => ports.service(spec.name),
     env: (spec) => ({
       ...spec.env({
