@@ -17,7 +17,8 @@ describe('process faults', () => {
     expect(res.status).toBe(201);
     const t0 = Date.now();
     expect((await ml.exited).code).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    // Bounds are loose on purpose: CI runs this next to whole sandboxes on 2 cores.
+    expect(Date.now() - t0).toBeLessThan(6000);
     // The test plays the supervisor: restart on the same port and state dir.
     for (let crash = 2; crash <= 3; crash++) {
       ml = await sandbox.start('ml-service', {}, { port });
@@ -50,10 +51,10 @@ describe('process faults', () => {
     const gw = await sandbox.start('api-gateway', { ML_SERVICE_URL: 'http://127.0.0.1:9', SANDBOX_CRASH_AFTER_MS: '700' });
     const t0 = Date.now();
     expect((await gw.exited).code).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(4000);
   });
 
-  it('exits with code 0 within a second of SIGTERM', async () => {
+  it('exits with code 0 on SIGTERM before the 3 s grace after which the sandbox would SIGKILL it', async () => {
     sandbox = createSandbox();
     const ml = await sandbox.start('ml-service', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
     await postJson(`${ml.url}/predict`, makePredictRequest(2));
@@ -61,6 +62,6 @@ describe('process faults', () => {
     ml.child.kill('SIGTERM');
     const exit = await ml.exited;
     expect(exit.code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(2500);
   });
 });
