@@ -8,6 +8,7 @@ import { portPlan, services, stackComponents, type PortPlan } from '../stack/cat
 import { discoveryFiles } from '../stack/scrape-targets.ts';
 import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.ts';
 import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
+import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
 import { createControlApi, statusDocument, type StatusDocument } from './control-api.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { PidRegistry } from './processes/pid-registry.ts';
@@ -235,6 +236,7 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
         .map((s) => [`http://127.0.0.1:${s.port}`, `http://${host}:${ports.service(s.name)}`] as const),
     ),
   );
+  renderAlertmanagerReceiversFile(join(layout.configDir('alertmanager'), 'alertmanager.yml'), componentRuns(runtime, 'localstack') ? peer(runtime, ports, 'localstack') : null);
 }
 
 function peer(runtime: StackRuntime, ports: PortPlan, component: string): string {
