@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { AuditLog } from '../shared/chaos/audit.ts';
 import { commonFaults } from '../shared/chaos/common-faults.ts';
 import { FaultManager } from '../shared/chaos/fault-manager.ts';
@@ -8,22 +7,28 @@ import { createHttpServer } from '../shared/http-server.ts';
 import type { BuiltService, ServiceKit } from '../shared/service.ts';
 import { createModelMetrics } from './metrics.ts';
 import { ModelManager } from './model-manager.ts';
-import { LocalDirectoryRegistry } from './registry/local-directory.ts';
+import { loadWhenReachable, type BackgroundLoad } from './registry/load-when-reachable.ts';
 import { REGISTRY_DEPENDENCY, withOutage } from './registry/outage-guard.ts';
 import { seedRegistry } from './registry/seed.ts';
+import { selectRegistry } from './registry/select.ts';
 import { registerModelAdminRoutes, registerPredictRoute } from './routes.ts';
 
 /** ml-service: remaining-useful-life predictions from the model version the registry says to serve. */
 export async function build({ config, env, log, metrics }: ServiceKit): Promise<BuiltService> {
-  const registryDir = resolve(env.MODEL_REGISTRY_DIR ?? `${config.SANDBOX_STATE_DIR}/models`);
-  const local = new LocalDirectoryRegistry(registryDir);
-  await seedRegistry(local);
-
+  // A local directory by default; an S3 bucket when MODEL_REGISTRY_S3_BUCKET is set (select.ts).
+  const selected = selectRegistry(env, config.SANDBOX_STATE_DIR);
   let faults: FaultManager | undefined;
-  const registry = withOutage(local, () => faults?.dependencyDown(REGISTRY_DEPENDENCY) ?? false);
+  const registry = withOutage(selected.backend, () => faults?.dependencyDown(REGISTRY_DEPENDENCY) ?? false);
   const modelMetrics = createModelMetrics(metrics.registry);
   const models = new ModelManager(registry, modelMetrics, log);
-  await models.init();
+  const load = async () => {
+    await seedRegistry(selected.backend);
+    await models.init();
+  };
+  // A local directory is there now; a remote store may answer only once the stack is up.
+  let loading: BackgroundLoad | undefined;
+  if (selected.remote) loading = loadWhenReachable(load, log, selected.backend.description);
+  else await load();
 
   const definitions: FaultDefinition[] = [
     ...commonFaults({ stateDir: config.SANDBOX_STATE_DIR, service: config.SERVICE_NAME, dependencies: [REGISTRY_DEPENDENCY] }),
@@ -40,5 +45,12 @@ export async function build({ config, env, log, metrics }: ServiceKit): Promise<
   });
   registerPredictRoute(app, models, modelMetrics, config.instrumented);
   registerModelAdminRoutes(app, models, config.CHAOS_TOKEN);
-  return { app, faults };
+  return {
+    app,
+    faults,
+    close: () => {
+      loading?.stop();
+      selected.close();
+    },
+  };
 }

@@ -1,10 +1,7 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelArtifact } from '../model.ts';
-import { ModelNotFoundError, type DeploymentState, type ModelRegistryBackend } from './backend.ts';
-
-const VERSION_FILE = /^(v\d+[\w.-]*)\.json$/;
-const DEPLOYMENTS = 'deployments.json';
+import { DEPLOYMENTS_FILE as DEPLOYMENTS, ModelNotFoundError, SAFE_VERSION, versionsFromNames, type DeploymentState, type ModelRegistryBackend } from './backend.ts';
 
 /** A registry in a directory: <version>.json per model plus deployments.json. */
 export class LocalDirectoryRegistry implements ModelRegistryBackend {
@@ -15,15 +12,11 @@ export class LocalDirectoryRegistry implements ModelRegistryBackend {
   }
 
   async listVersions(): Promise<string[]> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
-    return names
-      .map((n) => VERSION_FILE.exec(n)?.[1])
-      .filter((v): v is string => v !== undefined)
-      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    return versionsFromNames(await readdir(this.dir).catch(() => [] as string[]));
   }
 
   async getModel(version: string): Promise<ModelArtifact> {
-    if (!/^[\w.-]+$/.test(version)) throw new ModelNotFoundError(`invalid model version "${version}"`);
+    if (!SAFE_VERSION.test(version)) throw new ModelNotFoundError(`invalid model version "${version}"`);
     const text = await readFile(join(this.dir, `${version}.json`), 'utf8').catch(() => {
       throw new ModelNotFoundError(`model version "${version}" is not in the registry (${this.description})`);
     });
