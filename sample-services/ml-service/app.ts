@@ -16,7 +16,7 @@ import { registerModelAdminRoutes, registerPredictRoute } from './routes.ts';
 /** ml-service: remaining-useful-life predictions from the model version the registry says to serve. */
 export async function build({ config, env, log, metrics }: ServiceKit): Promise<BuiltService> {
   // A local directory by default; an S3 bucket when MODEL_REGISTRY_S3_BUCKET is set (select.ts).
-  const selected = selectRegistry(env, config.SANDBOX_STATE_DIR);
+  const selected = await selectRegistry(env, config.SANDBOX_STATE_DIR);
   let faults: FaultManager | undefined;
   const registry = withOutage(selected.backend, () => faults?.dependencyDown(REGISTRY_DEPENDENCY) ?? false);
   const modelMetrics = createModelMetrics(metrics.registry);

@@ -1,5 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { cloudWatchMetrics } from '../shared/aws/recorder.ts';
 import { operatorGuard } from '../shared/chaos/routes.ts';
 import { predictRequestSchema } from '../shared/predict-schema.ts';
 import { seededRng } from '../shared/random.ts';
@@ -35,7 +36,9 @@ export function registerPredictRoute(app: FastifyInstance, models: ModelManager,
         metrics.invalid.labels(model.version).inc();
         request.log.warn({ model_version: model.version, engine_id: body.engineId }, 'model produced a non-finite prediction');
       } else if (body.trueRul !== undefined) {
-        metrics.error.labels(model.version).observe(Math.abs(result.rul - body.trueRul));
+        const error = Math.abs(result.rul - body.trueRul);
+        metrics.error.labels(model.version).observe(error);
+        cloudWatchMetrics().record('PredictionError', 'None', error, { ModelVersion: model.version });
       }
     }
     return { engineId: body.engineId, cycle: body.cycle, rul: result.rul, interval: result.interval, modelVersion: model.version };

@@ -37,6 +37,8 @@ export async function startService(defaultName: string, load: () => Promise<Serv
   const log = createLogger(config.SERVICE_NAME, config.instrumented ? config.LOG_LEVEL : 'warn');
   const metrics = createMetrics({ collectRuntime: config.instrumented });
   const service = await module.build({ config, env, log, metrics });
+  // CloudWatch metrics when AWS_ENDPOINT_URL is set (LocalStack); the SDK loads only then. Before listen: it adds a hook.
+  const cloudwatch = config.instrumented && env.AWS_ENDPOINT_URL ? (await import('./aws/cloudwatch.ts')).startCloudWatchMetrics({ app: service.app, service: config.SERVICE_NAME, env, log }) : undefined;
   // listen() answers with the bound address, which tells the real port when PORT=0.
   const url = await service.app.listen({ host: config.HOST, port: config.PORT });
   log.info({ url, instrumentation: config.SANDBOX_INSTRUMENTATION }, `${config.SERVICE_NAME} listening`);
@@ -54,6 +56,7 @@ export async function startService(defaultName: string, load: () => Promise<Serv
       // Faults are not cleared: in-memory ones die with the process, a crash loop must outlive it.
       await service.close?.();
       await service.app.close();
+      await cloudwatch?.stop();
       await telemetry?.shutdown();
     },
   };

@@ -1,9 +1,6 @@
 import { resolve } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
-import { awsClientConfig } from '../../shared/aws/client-config.ts';
 import type { ModelRegistryBackend } from './backend.ts';
 import { LocalDirectoryRegistry } from './local-directory.ts';
-import { S3Registry } from './s3.ts';
 
 export interface SelectedRegistry {
   backend: ModelRegistryBackend;
@@ -21,9 +18,15 @@ export interface SelectedRegistry {
  *                                  with the AWS_* settings (shared/aws/client-config.ts)
  *   otherwise (the default)        the directory MODEL_REGISTRY_DIR, else <state dir>/models
  */
-export function selectRegistry(env: NodeJS.ProcessEnv, stateDir: string): SelectedRegistry {
+export async function selectRegistry(env: NodeJS.ProcessEnv, stateDir: string): Promise<SelectedRegistry> {
   const bucket = env.MODEL_REGISTRY_S3_BUCKET;
   if (bucket) {
+    // Loaded only here: a service on the local directory never pays for the AWS SDK.
+    const [{ S3Client }, { S3Registry }, { awsClientConfig }] = await Promise.all([
+      import('@aws-sdk/client-s3'),
+      import('./s3.ts'),
+      import('../../shared/aws/client-config.ts'),
+    ]);
     const client = new S3Client(awsClientConfig(env));
     return { backend: new S3Registry(client, bucket, env.MODEL_REGISTRY_S3_PREFIX ?? ''), remote: true, close: () => client.destroy() };
   }
