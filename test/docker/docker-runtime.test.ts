@@ -1,13 +1,22 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsClientConfig } from '../../sample-services/shared/aws/client-config.ts';
+import { makePredictRequest } from '../../sample-services/shared/payloads.ts';
+import { seededRng } from '../../sample-services/shared/random.ts';
+import { renderAlertmanagerReceivers } from '../../scripts/runtime/config/alertmanager-receivers.ts';
 import { dockerClient, probeDockerEngine } from '../../scripts/runtime/docker/engine.ts';
+import { awsEnv } from '../../scripts/runtime/service-env/aws.ts';
 import { DockerRuntime } from '../../scripts/runtime/docker/docker-runtime.ts';
 import { stackComponents } from '../../scripts/stack/catalog.ts';
 import type { ComponentStatus } from '../../scripts/runtime/types.ts';
+import { chaos, createSandbox, postJson, TOKEN } from '../integration/sample-services/harness.ts';
 
 // Runs wherever a Docker engine answers; elsewhere (CI, this project's dev machines) the whole
 // suite is skipped on purpose, with one line that says why.
@@ -38,6 +47,9 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
     for (const c of stackComponents) {
       cpSync(join(root, c.configSource), join(state, 'config', c.name), { recursive: true, filter: (s) => basename(s) !== 'tests' });
     }
+    // Alertmanager's SNS receiver as the session renders it where LocalStack runs (its alias).
+    const amConfig = join(state, 'config', 'alertmanager', 'alertmanager.yml');
+    writeFileSync(amConfig, renderAlertmanagerReceivers(readFileSync(amConfig, 'utf8'), runtime.peerAddress('localstack')));
     const targets = join(state, 'config', 'prometheus', 'targets');
     mkdirSync(targets, { recursive: true });
     const write = (job: string, groups: unknown) => writeFileSync(join(targets, `${job}.json`), JSON.stringify(groups));
@@ -184,6 +196,92 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
       expect(init.completed).toBe(true);
       expect(init.scripts.map((x) => x.state)).toEqual(['SUCCESSFUL']);
     }, 60_000);
+  });
+
+  // LocalStack from the host, as the sandbox hands it to its processes (service-env/aws.ts).
+  const aws = () => awsEnv({ runs: (c) => c === 'localstack', hostUrl: (c, p) => `http://127.0.0.1:${hostPort(c, p ?? stackComponents.find((s) => s.name === c)!.primaryPort)}` });
+  const initDone = () =>
+    eventually(async () => {
+      const init = (await (await fetch(`${urlOf('localstack')}/_localstack/init/ready`)).json()) as { completed: boolean };
+      expect(init.completed).toBe(true);
+    }, 60_000);
+
+  it('SNS: a critical alert posted to Alertmanager reaches the sandbox-alerts queue through the topic, then its resolution', async () => {
+    await initDone();
+    const env = aws();
+    expect(env.AWS_ENDPOINT_URL).toBe(urlOf('localstack'));
+    const sqs = new SQSClient(awsClientConfig(env));
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'sandbox-alerts' }));
+    const alert = { labels: { alertname: 'DockerSuiteSns', service: 'docker-suite', severity: 'critical' }, annotations: { summary: 'fired by the docker suite' } };
+    const post = (a: object) => fetch(`${urlOf('alertmanager')}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([a]) });
+    const res = await post(alert);
+    expect(res.status, await res.text()).toBe(200);
+
+    interface Envelope { Type: string; TopicArn: string; Subject?: string; Message: string; MessageAttributes?: Record<string, { Type: string; Value: string }> }
+    const seen: Envelope[] = [];
+    const drain = async () => {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
+      for (const m of out.Messages ?? []) {
+        seen.push(JSON.parse(m.Body!) as Envelope);
+        await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+      }
+    };
+    const about = (status: string) => seen.find((e) => e.Message.includes(`[${status}] DockerSuiteSns`));
+    await eventually(async () => {
+      await drain();
+      expect(about('firing'), JSON.stringify(seen)).toBeDefined();
+    }, 60_000);
+    const firing = about('firing')!;
+    expect(firing).toMatchObject({ Type: 'Notification', TopicArn: 'arn:aws:sns:us-east-1:000000000000:sandbox-alerts' });
+    expect(firing.Subject).toContain('DockerSuiteSns');
+    expect(firing.Message).toContain('service="docker-suite"');
+    expect(firing.Message).toContain('fired by the docker suite');
+    expect(firing.MessageAttributes?.source).toMatchObject({ Value: 'observability-sandbox' });
+
+    // Resolved: an end in the past; send_resolved is on for SNS.
+    expect((await post({ ...alert, endsAt: new Date(Date.now() - 1000).toISOString() })).status).toBe(200);
+    await eventually(async () => {
+      await drain();
+      expect(about('resolved'), JSON.stringify(seen)).toBeDefined();
+    }, 60_000);
+    sqs.destroy();
+  });
+
+  it('S3: ml-service keeps its models in LocalStack; bad-model deploy and rollback go through S3; CloudWatch gets its metrics', async () => {
+    await initDone();
+    const env = aws();
+    const services = createSandbox();
+    const s3 = new S3Client(awsClientConfig(env));
+    const cw = new CloudWatchClient(awsClientConfig(env));
+    const admin = { 'x-chaos-token': TOKEN };
+    const recorded = async () => {
+      const out = await s3.send(new GetObjectCommand({ Bucket: env.MODEL_REGISTRY_S3_BUCKET, Key: 'deployments.json' }));
+      return JSON.parse(await out.Body!.transformToString()) as { current: string; history: { version: string; reason: string }[] };
+    };
+    try {
+      const ml = await services.start('ml-service', { ...env, CLOUDWATCH_FLUSH_SECONDS: '1' }, { waitReady: true });
+      expect((await recorded()).current).toBe('v2');
+
+      const fault = await chaos(ml.url, 'POST', '', { type: 'bad-model', params: { version: 'v3' } });
+      expect(fault.status, JSON.stringify(fault.body)).toBe(201);
+      expect((await recorded()).current).toBe('v3');
+      const rng = seededRng(5);
+      for (let i = 0; i < 5; i++) expect((await postJson(`${ml.url}/predict`, makePredictRequest(rng))).body.modelVersion).toBe('v3');
+
+      const rolled = await postJson(`${ml.url}/admin/model/rollback`, {}, admin);
+      expect(rolled.body).toEqual({ current: 'v2', from: 'v3' });
+      expect((await recorded()).history.slice(-2).map((h) => `${h.version} ${h.reason}`)).toEqual(['v3 chaos: bad-model', 'v2 admin rollback']);
+
+      await eventually(async () => {
+        const out = await cw.send(new ListMetricsCommand({ Namespace: 'ObservabilitySandbox', Dimensions: [{ Name: 'Service', Value: 'ml-service' }] }));
+        const names = new Set((out.Metrics ?? []).map((m) => m.MetricName));
+        expect([...names]).toEqual(expect.arrayContaining(['RequestCount', 'RequestLatency', 'PredictionError']));
+      }, 60_000);
+    } finally {
+      await services.cleanup();
+      s3.destroy();
+      cw.destroy();
+    }
   });
 
   it('stops everything, twice without complaint, leaving no labelled container', async () => {
