@@ -5,7 +5,9 @@ export const LOCALSTACK_IMAGE_ENV = 'SANDBOX_LOCALSTACK_IMAGE';
 
 export const localstack: StackComponentSpec = {
   name: 'localstack',
-  description: 'AWS emulation (SNS, SQS, S3, CloudWatch) for Alertmanager’s SNS receiver',
+  // What uses it: Alertmanager's `sns` receiver (compose/alertmanager/alertmanager.yml), ml-service's
+  // model registry in S3 and the services' CloudWatch metrics (the env: scripts/runtime/service-env/aws.ts).
+  description: 'AWS emulation (SNS, SQS, S3, CloudWatch): Alertmanager’s SNS receiver, the S3 model registry, CloudWatch metrics',
   // SNS, SQS, S3 and CloudWatch need no Docker socket (Lambda would), so none is mounted.
   // Pinned: 4.14.0, the last community tag that starts without an account. Since 2026-03-23
   // `latest` exits unless LOCALSTACK_AUTH_TOKEN is set, and the open-source repository is
@@ -18,11 +20,11 @@ export const localstack: StackComponentSpec = {
   binaries: [],
   dockerOnly: true,
   installHint:
-    'LocalStack has no native binary: it runs only in the docker runtime (`--runtime docker`); without it, notifications to SNS are not delivered and everything else works',
+    'LocalStack has no native binary: it runs only in the docker runtime (`--runtime docker`); without it, Alertmanager has no SNS receiver, ml-service keeps its models in a local directory, and everything else works',
   ports: { http: 4566 },
   primaryPort: 'http',
   configSource: 'compose/localstack',
-  // Scripts under ready.d/ run once LocalStack is up (they create the sandbox's SNS topic and SQS queue).
+  // Scripts under ready.d/ run once LocalStack is up (they create the sandbox's SNS topic, SQS queue and S3 bucket).
   containerConfigDir: '/etc/localstack/init',
   containerDataDir: '/var/lib/localstack',
   // The image's entrypoint starts LocalStack; it is configured through the environment.
