@@ -10,7 +10,10 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535),
   CHAOS_TOKEN: z.string().optional(),
   SANDBOX_STATE_DIR: z.string().default('.sandbox'),
+  /** OTLP/HTTP base URL for traces (Tempo): spans go to <it>/v1/traces. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Full OTLP/HTTP logs URL (Loki's <loki>/otlp/v1/logs): log lines are also shipped there. */
+  OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: z.string().url().optional(),
   SANDBOX_CRASH_AFTER_MS: z.coerce.number().int().positive().optional(),
   /** "off" disables metrics observation, tracing and info logs: the baseline for the overhead bench. */
   SANDBOX_INSTRUMENTATION: z.enum(['on', 'off']).default('on'),

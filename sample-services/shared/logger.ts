@@ -1,13 +1,14 @@
 import { trace } from '@opentelemetry/api';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
  * JSON lines to stdout (the supervisor redirects it to the service's log file). Every line
  * written while a span is active carries its trace_id and span_id, so Loki → Tempo works;
- * request loggers add correlation_id (see http-server.ts).
+ * request loggers add correlation_id (see http-server.ts). With `ship` (log-shipping.ts, when
+ * OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set) the same lines also go to Loki as OTLP logs.
  */
-export function createLogger(service: string, level: string): Logger {
-  return pino({
+export function createLogger(service: string, level: string, ship?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -16,5 +17,17 @@ export function createLogger(service: string, level: string): Logger {
       const ctx = trace.getActiveSpan()?.spanContext();
       return ctx ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
     },
-  });
+  };
+  return ship ? pino(options, alsoTo(ship)) : pino(options);
+}
+
+/**
+ * stdout (synchronously, as pino's default destination writes) and `extra`; both get every line
+ * the logger's own level lets through.
+ */
+export function alsoTo(extra: DestinationStream): pino.MultiStreamRes {
+  return pino.multistream([
+    { level: 'trace', stream: pino.destination({ dest: 1, sync: true }) },
+    { level: 'trace', stream: extra },
+  ]);
 }

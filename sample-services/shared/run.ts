@@ -10,7 +10,7 @@ export interface RunningService {
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
-  /** Tests supply an in-memory span exporter; otherwise OTEL_EXPORTER_OTLP_ENDPOINT decides. */
+  /** Tests supply an in-memory span exporter; otherwise OTEL_EXPORTER_OTLP_ENDPOINT decides (and OTEL_EXPORTER_OTLP_LOGS_ENDPOINT for logs). */
   exporter?: TelemetryOptions['exporter'];
   /** When tracing is already set up in this process (two services in one test process). */
   skipTelemetry?: boolean;
@@ -25,16 +25,19 @@ export async function startService(defaultName: string, load: () => Promise<Serv
   const config = readConfig(defaultName, env);
   let telemetry: Telemetry | undefined;
   if (config.instrumented && !options.skipTelemetry) {
-    telemetry = startTelemetry({ serviceName: config.SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.exporter });
+    telemetry = startTelemetry({ serviceName: config.SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.exporter, env });
   }
-  const [{ createLogger }, { createMetrics }, { resumeCrashLoop }, { exitSoon }, module] = await Promise.all([
+  // Log lines also go to Loki (OTLP) when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set; the exporter is loaded only then.
+  const logsEndpoint = config.instrumented ? config.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT : undefined;
+  const [{ createLogger }, { createMetrics }, { resumeCrashLoop }, { exitSoon }, module, shipping] = await Promise.all([
     import('./logger.ts'),
     import('./metrics.ts'),
     import('./chaos/faults/crash-loop.ts'),
     import('./chaos/exit-soon.ts'),
     load(),
+    logsEndpoint ? import('./log-shipping.ts').then((m) => m.startLogShipping({ serviceName: config.SERVICE_NAME, endpoint: logsEndpoint, env })) : undefined,
   ]);
-  const log = createLogger(config.SERVICE_NAME, config.instrumented ? config.LOG_LEVEL : 'warn');
+  const log = createLogger(config.SERVICE_NAME, config.instrumented ? config.LOG_LEVEL : 'warn', shipping?.stream);
   const metrics = createMetrics({ collectRuntime: config.instrumented });
   const service = await module.build({ config, env, log, metrics });
   // CloudWatch metrics when AWS_ENDPOINT_URL is set (LocalStack); the SDK loads only then. Before listen: it adds a hook.
@@ -57,7 +60,8 @@ export async function startService(defaultName: string, load: () => Promise<Serv
       await service.close?.();
       await service.app.close();
       await cloudwatch?.stop();
-      await telemetry?.shutdown();
+      // Both flush what they queued (within half a second each, in parallel).
+      await Promise.all([shipping?.shutdown(), telemetry?.shutdown()]);
     },
   };
 }
