@@ -29,7 +29,7 @@ export async function startService(defaultName: string, load: () => Promise<Serv
   }
   // Log lines also go to Loki (OTLP) when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set; the exporter is loaded only then.
   const logsEndpoint = config.instrumented ? config.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT : undefined;
-  const [{ createLogger }, { createMetrics }, { resumeCrashLoop }, { exitSoon }, module, shipping] = await Promise.all([
+  const [{ createLogger }, { createMetrics }, { resumeCrashLoop }, { exitSoon, setLastWords }, module, shipping] = await Promise.all([
     import('./logger.ts'),
     import('./metrics.ts'),
     import('./chaos/faults/crash-loop.ts'),
@@ -38,6 +38,7 @@ export async function startService(defaultName: string, load: () => Promise<Serv
     logsEndpoint ? import('./log-shipping.ts').then((m) => m.startLogShipping({ serviceName: config.SERVICE_NAME, endpoint: logsEndpoint, env })) : undefined,
   ]);
   const log = createLogger(config.SERVICE_NAME, config.instrumented ? config.LOG_LEVEL : 'warn', shipping?.stream);
+  setLastWords(shipping ? () => shipping.shutdown(300) : undefined);
   const metrics = createMetrics({ collectRuntime: config.instrumented });
   const service = await module.build({ config, env, log, metrics });
   // CloudWatch metrics when AWS_ENDPOINT_URL is set (LocalStack); the SDK loads only then. Before listen: it adds a hook.

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePredictRequest } from '../../../sample-services/shared/payloads.ts';
 import { isPortFree } from '../../../scripts/runtime/processes/ports.ts';
-import { createSandbox, freePort, postJson, ROOT, sleep, type ServiceProcess } from './harness.ts';
+import { chaos, createSandbox, freePort, postJson, ROOT, sleep, type ServiceProcess } from './harness.ts';
 
 /**
  * The sample services' telemetry export, end to end from real service processes: spans as OTLP
@@ -247,6 +247,29 @@ describe('telemetry export to Tempo and Loki (stand-ins)', () => {
       expect(loki.received.length).toBeLessThanOrEqual(2);
       expect(tempo.received.length).toBeLessThanOrEqual(2);
       expect(spansOf(tempo).length).toBeGreaterThanOrEqual(80);
+    });
+  });
+
+  describe('on a crash', () => {
+    const sandbox = createSandbox();
+    let tempo: StandIn;
+    let loki: StandIn;
+
+    beforeAll(async () => {
+      [tempo, loki] = await Promise.all([standIn(), standIn()]);
+    });
+    afterAll(async () => {
+      await sandbox.cleanup();
+      await Promise.all([tempo?.close(), loki?.close()]);
+    });
+
+    it('still hands its last lines, the fatal one included, to Loki before it dies', async () => {
+      // As above, nothing would leave before the batch delay: only the dying process's hand-over can send it.
+      const ml = await sandbox.start('ml-service', exportEnv(tempo, loki, 600_000));
+      expect((await chaos(ml.url, 'POST', '', { type: 'crash', params: {} })).status).toBe(202);
+      expect((await ml.exited).code).toBe(70);
+      const fatal = logsOf(loki).filter((l) => l.service === 'ml-service' && JSON.parse(l.line).level === 'fatal');
+      expect(fatal.map((l) => JSON.parse(l.line).msg)).toEqual(['fatal error: process crashed']);
     });
   });
 
