@@ -34,6 +34,10 @@ const kindColor: Record<TimelineEventKind, Color> = {
   'process-exit': 'red',
   'process-start': 'green',
   'slo-budget': 'cyan',
+  'log-match': 'cyan',
+  'trace-found': 'cyan',
+  'correlation-link': 'cyan',
+  'query-error': 'red',
 };
 
 const outcomeLabel: Record<Outcome, [string, Color]> = {

@@ -5,9 +5,9 @@ import type { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
 import { SandboxError } from '../core/errors.ts';
 import { faultParamSchemas, isFaultType } from '../faults/catalog.ts';
-import { sampleServiceNames } from '../stack/catalog.ts';
+import { sampleServiceNames, services } from '../stack/catalog.ts';
 import { EXPECTATION_KINDS, expectationSchemas, scenarioSchema, type ExpectationSpecKind, type ScenarioFile } from './schema.ts';
-import { parseNameMatcher, type Expectation, type FaultSpec, type Scenario, type ScenarioLoad } from './model.ts';
+import { logqlProblem, parseNameMatcher, traceQuery, type Expectation, type FaultSpec, type Scenario, type ScenarioLoad } from './model.ts';
 import { EXECUTORS, peakRate } from '../load/schedule.ts';
 import { sloNames } from './observers/slo-budget.ts';
 
@@ -222,6 +222,33 @@ function checkExpectations(value: unknown, problems: Problem[]): Expectation[] {
           break;
         }
         out.push({ kind, slo: s.name, maxBudgetBurned: Number(s.maxBudgetBurned.slice(0, -1)) / 100 });
+        break;
+      }
+      case 'logs': {
+        const l = d.logs as { query: string; within?: string; min?: number };
+        const problem = logqlProblem(l.query);
+        if (problem) {
+          problems.push({ path: ['expect', i, 'logs', 'query'], message: `invalid LogQL "${l.query}": ${problem}` });
+          break;
+        }
+        out.push({ kind, query: l.query.trim(), min: l.min ?? 1, withinSeconds: within(l.within) });
+        break;
+      }
+      case 'trace': {
+        const t = d.trace as { service: string; span?: string; status?: 'ok' | 'error' | 'unset'; within?: string };
+        const known = services.map((x) => x.name);
+        if (!known.includes(t.service)) {
+          problems.push({ path: ['expect', i, 'trace', 'service'], message: `unknown service "${t.service}"; allowed: ${known.join(', ')}` });
+          break;
+        }
+        const span = t.span ?? null;
+        const status = t.status ?? null;
+        out.push({ kind, service: t.service, span, status, query: traceQuery(t.service, span, status), withinSeconds: within(t.within) });
+        break;
+      }
+      case 'correlation': {
+        const c = d.correlation as true | { within?: string };
+        out.push({ kind, withinSeconds: c === true ? null : within(c.within) });
         break;
       }
     }

@@ -50,7 +50,44 @@ export type Expectation =
   | { kind: 'resolved'; alert: NameMatcher; withinSeconds: number | null }
   | { kind: 'noOtherAlerts'; enabled: boolean }
   /** Error budget the scenario may consume, as a share of the budget period's (0.25 = 25%). */
-  | { kind: 'slo'; slo: string; maxBudgetBurned: number };
+  | { kind: 'slo'; slo: string; maxBudgetBurned: number }
+  /** Loki: `query` returns at least `min` lines. */
+  | { kind: 'logs'; query: string; min: number; withinSeconds: number | null }
+  /** Tempo: a trace matching `query` (TraceQL built from service, span, status). */
+  | { kind: 'trace'; service: string; span: string | null; status: 'ok' | 'error' | 'unset' | null; query: string; withinSeconds: number | null }
+  /** Prometheus exemplar → Tempo, and Loki log line → Tempo. */
+  | { kind: 'correlation'; withinSeconds: number | null };
+
+/** The backends an expectation needs beyond Prometheus and Alertmanager. */
+export function backendsOf(e: Expectation): ('loki' | 'tempo')[] {
+  if (e.kind === 'logs') return ['loki'];
+  if (e.kind === 'trace') return ['tempo'];
+  if (e.kind === 'correlation') return ['loki', 'tempo'];
+  return [];
+}
+
+/** The TraceQL query a `trace` expectation searches Tempo with. */
+export function traceQuery(service: string, span: string | null, status: string | null): string {
+  const q = (v: string) => JSON.stringify(v);
+  const parts = [`resource.service.name = ${q(service)}`, ...(span !== null ? [`name = ${q(span)}`] : []), ...(status !== null ? [`status = ${status}`] : [])];
+  return `{ ${parts.join(' && ')} }`;
+}
+
+/**
+ * Basic shape of a LogQL query: it starts with a stream selector holding at least one matcher,
+ * e.g. `{service_name="ml-service"}`. Returns what is wrong, or null.
+ */
+export function logqlProblem(query: string): string | null {
+  const q = query.trim();
+  if (!q.startsWith('{')) return 'a LogQL query starts with a stream selector such as {service_name="ml-service"}';
+  const end = q.indexOf('}');
+  if (end < 0) return 'the stream selector is not closed with }';
+  const inner = q.slice(1, end).trim();
+  if (inner === '') return 'the stream selector {} is empty: name at least one label, e.g. {service_name="ml-service"}';
+  const matcher = /^[A-Za-z_][A-Za-z0-9_]*\s*(=|!=|=~|!~)\s*("(?:[^"\\]|\\.)*"|`[^`]*`)$/;
+  const bad = inner.split(/,(?=(?:[^"`]*["`][^"`]*["`])*[^"`]*$)/).map((m) => m.trim()).find((m) => !matcher.test(m));
+  return bad !== undefined ? `invalid label matcher "${bad}" in the stream selector; use label="value", !=, =~ or !~` : null;
+}
 
 export function parseNameMatcher(text: string): NameMatcher {
   const m = /^\/(.+)\/$/.exec(text);

@@ -5,7 +5,7 @@ import type { TimelineEvent } from './timeline.ts';
 export type Outcome = 'passed' | 'failed' | 'errored' | 'skipped';
 
 /** 'target': the scenario's MTTD or MTTR target, judged like an expectation. */
-export type ExpectationKind = 'alert' | 'notification' | 'remediation' | 'resolved' | 'noOtherAlerts' | 'slo' | 'target';
+export type ExpectationKind = 'alert' | 'notification' | 'remediation' | 'resolved' | 'noOtherAlerts' | 'slo' | 'logs' | 'trace' | 'correlation' | 'target';
 
 export interface ExpectationResult {
   kind: ExpectationKind;

@@ -6,7 +6,10 @@ import { LoadDriver, type LoadSummary } from '../load/driver.ts';
 import { predictBodies } from '../load/payloads.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { detectionBounds, type DetectionConfig } from './detection-bounds.ts';
-import type { FaultSpec, Scenario } from './model.ts';
+import { backendsOf, type FaultSpec, type Scenario } from './model.ts';
+import { observeCorrelation, observeLogs, observeTrace } from './observers/lgtm.ts';
+import { findStackComponent } from '../stack/catalog.ts';
+import type { ComponentStatus } from '../runtime/types.ts';
 import { observeAlerts } from './observers/alerts.ts';
 import { readSloBudget } from './observers/slo-budget.ts';
 import { observeNotifications, observeProcesses, observeRemediations } from './observers/receivers.ts';
@@ -50,7 +53,10 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
   let error: SandboxError | undefined;
 
   try {
-    const urls = Object.fromEntries((await conn.status()).components.map((c) => [c.name, c.url ?? '']));
+    const components = (await conn.status()).components;
+    // Before anything else (reset, load): expectations on Loki or Tempo need them ready here.
+    checkBackends(scenario, components, conn.runtime);
+    const urls = Object.fromEntries(components.map((c) => [c.name, c.url ?? '']));
     const need = ['prometheus', 'alertmanager', 'notification-sink', 'remediation-controller', ...scenario.faults.map((f) => f.service)];
     for (const n of need) {
       if (!urls[n]) throw new SandboxError('COMPONENT_DIED', `scenario ${scenario.name} needs ${n}, which this sandbox does not run`);
@@ -66,6 +72,24 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     stops.push(observeNotifications(urls['notification-sink']!, timeline));
     stops.push(observeRemediations(urls['remediation-controller']!, timeline));
     stops.push(await observeProcesses(conn.controlUrl, timeline));
+    // Loki and Tempo: queried over the whole scenario, watched from the first fault's start on
+    // (the moment every `within` counts from), so what they find is never before the origin.
+    const fromMs = Date.now();
+    const firstFault = Math.min(...scenario.faults.map((f) => f.atSeconds), Infinity);
+    const lgtmStops: { stop(): Promise<void> }[] = [];
+    const startLgtm = () => {
+      for (const e of scenario.expectations) {
+        if (e.kind === 'logs') lgtmStops.push(observeLogs(urls.loki!, e.query, fromMs, timeline));
+        if (e.kind === 'trace') lgtmStops.push(observeTrace(urls.tempo!, e.query, fromMs, timeline));
+        if (e.kind === 'correlation') lgtmStops.push(observeCorrelation({ prometheus: urls.prometheus!, loki: urls.loki!, tempo: urls.tempo! }, fromMs, timeline));
+      }
+    };
+    if (scenario.expectations.some((e) => backendsOf(e).length > 0)) {
+      // A fault's start is recorded when its injection returns: start just after the schedule.
+      if (Number.isFinite(firstFault)) timers.push(setTimeout(startLgtm, firstFault * 1000 + 250));
+      else startLgtm();
+      stops.push({ stop: async () => void (await Promise.all(lgtmStops.map((s) => s.stop()))) });
+    }
     const eventTicker = setInterval(flushEvents, 100);
     stops.push({ stop: async () => clearInterval(eventTicker) });
 
@@ -150,6 +174,32 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
   };
   reporters.forEach((r) => r.onScenarioEnd?.(result));
   return result;
+}
+
+/**
+ * A scenario whose expectations query Loki or Tempo errors before it starts where that backend
+ * is not ready, naming it, why, and how to get it: it must not pass (or fail) for lack of data.
+ */
+export function checkBackends(scenario: Scenario, components: readonly ComponentStatus[], runtime: string): void {
+  const needed = [...new Set(scenario.expectations.flatMap(backendsOf))];
+  const problems: { name: string; text: string; hint: string }[] = [];
+  for (const name of needed) {
+    const c = components.find((x) => x.name === name);
+    if (c?.state === 'ready' && c.url) continue;
+    const kinds = [...new Set(scenario.expectations.filter((e) => backendsOf(e).includes(name as 'loki' | 'tempo')).map((e) => e.kind))].join(', ');
+    const hint = findStackComponent(name)?.installHint ?? c?.hint ?? '';
+    const state = c ? c.state : 'not part of this sandbox';
+    const reason = c?.reason ?? (c ? `its state is ${c.state}` : `the ${runtime} runtime does not run it`);
+    problems.push({
+      name,
+      text: `needs ${name} (for its ${kinds} expectation${kinds.includes(',') ? 's' : ''}), which is ${state} here: ${reason}; ${hint}`,
+      hint: runtime === 'attached' ? `${c?.hint ?? 'run without --attach'} (--attach has no --loki-url/--tempo-url)` : hint,
+    });
+  }
+  if (problems.length === 0) return;
+  throw new SandboxError('RUNTIME_UNAVAILABLE', `scenario ${scenario.name} ${problems.map((p) => p.text).join('; and ')}`, {
+    hint: [...new Set(problems.map((p) => p.hint))].join('; '),
+  });
 }
 
 async function injectFault(

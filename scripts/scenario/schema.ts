@@ -29,6 +29,27 @@ export const expectationSchemas = {
       maxBudgetBurned: z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage of the error budget like 25%'),
     }),
   }),
+  // Needs Loki: a LogQL query (range from the scenario start) returns at least `min` lines.
+  logs: z.strictObject({
+    logs: z.strictObject({
+      query: z.string().min(1).describe('LogQL with a stream selector, e.g. {service_name="ml-service"} |= "error"'),
+      within: duration.optional(),
+      min: z.number().int().min(1).optional().describe('matching lines needed (default 1)'),
+    }),
+  }),
+  // Needs Tempo: a trace with a span of this service (and name, status) exists.
+  trace: z.strictObject({
+    trace: z.strictObject({
+      service: z.string().min(1),
+      span: z.string().min(1).optional().describe('span name, e.g. POST /predict'),
+      status: z.enum(['ok', 'error', 'unset']).optional(),
+      within: duration.optional(),
+    }),
+  }),
+  // Needs Loki and Tempo: an exemplar's trace_id and a log line's trace_id both resolve in Tempo.
+  correlation: z.strictObject({
+    correlation: z.union([z.literal(true), z.strictObject({ within: duration.optional() })]),
+  }),
 } as const;
 
 export type ExpectationSpecKind = keyof typeof expectationSchemas;

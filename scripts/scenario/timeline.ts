@@ -26,7 +26,18 @@ export type TimelineEventBody =
   | { kind: 'process-exit'; service: string; code: number | null; signal: string | null }
   | { kind: 'process-start'; service: string; restarts: number }
   | { kind: 'slo-budget'; slo: string; errorRatio: number; budgetBurned: number }
+  /** Loki returned `lines` lines for a `logs` expectation's query (recorded when the count grows). */
+  | { kind: 'log-match'; query: string; lines: number }
+  /** Tempo's search found a trace for a `trace` expectation's TraceQL query. */
+  | { kind: 'trace-found'; query: string; traceId: string }
+  /** One link of `correlation`: a trace_id from Prometheus exemplars or a Loki line, looked up in Tempo. */
+  | { kind: 'correlation-link'; link: CorrelationLink; resolved: boolean; traceId: string | null; reason: string }
+  /** A backend refused a query the scenario asked (bad LogQL or TraceQL, HTTP error). */
+  | { kind: 'query-error'; backend: 'loki' | 'tempo' | 'prometheus'; query: string; message: string }
   | { kind: 'scenario-end' };
+
+/** exemplars: Prometheus exemplar → Tempo trace; logs: Loki line's trace_id → Tempo trace. */
+export type CorrelationLink = 'exemplars' | 'logs';
 
 export type TimelineEventKind = TimelineEventBody['kind'];
 
@@ -64,6 +75,14 @@ export function describe(e: TimelineEventBody): string {
       return `${e.service} started (restarts: ${e.restarts})`;
     case 'slo-budget':
       return `SLO ${e.slo}: ${(e.budgetBurned * 100).toFixed(1)}% of the error budget burned (error ratio ${(e.errorRatio * 100).toFixed(2)}%)`;
+    case 'log-match':
+      return `Loki: ${e.lines} line${e.lines === 1 ? '' : 's'} match ${e.query}`;
+    case 'trace-found':
+      return `Tempo: trace ${e.traceId} matches ${e.query}`;
+    case 'correlation-link':
+      return `${e.link === 'exemplars' ? 'exemplar → trace' : 'log line → trace'}: ${e.resolved ? `trace ${e.traceId} resolves in Tempo` : `failed: ${e.reason}`}`;
+    case 'query-error':
+      return `${e.backend} refused ${e.query}: ${e.message}`;
     case 'scenario-end':
       return 'scenario ended';
   }

@@ -132,6 +132,54 @@ export function evaluateExpectations(scenario: Scenario, timeline: readonly Time
         });
         break;
       }
+      case 'logs': {
+        const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
+        const seen = of(timeline, 'log-match').filter((e) => e.t >= t0 && e.query === exp.query);
+        const enough = seen.find((e) => e.lines >= exp.min);
+        const most = Math.max(0, ...seen.map((e) => e.lines));
+        const refused = of(timeline, 'query-error').find((e) => e.backend === 'loki' && e.query === exp.query);
+        const missing = refused
+          ? `Loki refused the query: ${refused.message}`
+          : most > 0
+            ? `Loki returned only ${most} matching line${most === 1 ? '' : 's'}`
+            : 'Loki returned no matching line';
+        const what = `${exp.min > 1 ? `at least ${exp.min} log lines` : 'a log line'} matching ${exp.query}`;
+        results.push(judge('logs', exp.query, since(enough), within, what, missing));
+        break;
+      }
+      case 'trace': {
+        const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
+        const found = of(timeline, 'trace-found').find((e) => e.t >= t0 && e.query === exp.query);
+        const refused = of(timeline, 'query-error').find((e) => e.backend === 'tempo' && e.query === exp.query);
+        const missing = refused ? `Tempo refused the search: ${refused.message}` : 'Tempo found no such trace';
+        results.push(judge('trace', exp.query, since(found), within, `a trace matching ${exp.query}`, missing));
+        break;
+      }
+      case 'correlation': {
+        const within = exp.withinSeconds;
+        const links = (['exemplars', 'logs'] as const).map((link) => {
+          const events = of(timeline, 'correlation-link').filter((e) => e.link === link && e.t >= t0);
+          return { link, ok: events.find((e) => e.resolved), last: events.at(-1) };
+        });
+        const label = { exemplars: 'metrics → traces (Prometheus exemplar trace_id in Tempo)', logs: 'logs → traces (Loki line trace_id in Tempo)' } as const;
+        const failed = links.filter((l) => !l.ok || (within !== null && l.ok.t - t0 > within));
+        const observed = failed.length === 0 ? round(Math.max(...links.map((l) => l.ok!.t)) - t0) : null;
+        const message =
+          failed.length === 0
+            ? `exemplar trace ${links[0]!.ok!.traceId} and log line trace ${links[1]!.ok!.traceId} resolve in Tempo after ${observed}s${within !== null ? ` (within ${within}s)` : ''}`
+            : failed
+                .map((l) => `${label[l.link]} failed: ${l.ok ? `resolved only after ${round(l.ok.t - t0)}s (within ${within}s)` : (l.last?.reason ?? 'never checked')}`)
+                .join('; ');
+        results.push({
+          kind: 'correlation',
+          name: failed.length === 0 ? 'metrics, logs → traces' : failed.map((l) => l.link).join(', '),
+          passed: failed.length === 0,
+          observedSeconds: observed,
+          withinSeconds: within,
+          message,
+        });
+        break;
+      }
       case 'noOtherAlerts': {
         if (!exp.enabled) break;
         const named = scenario.expectations.flatMap((e) => ('alert' in e ? [e.alert] : []));
