@@ -226,6 +226,7 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
     servicePort: (name) => ports.service(name),
     controlPort: ports.control,
     peer: (component) => peer(runtime, ports, component),
+    runs: (component) => componentRuns(runtime, component),
   });
   for (const [job, groups] of Object.entries(files)) writeTargets(prom, job, groups);
   rewriteBaseUrls(

@@ -16,6 +16,12 @@ export interface TargetAddressing {
   controlPort: number;
   /** host:port of a stack component as Prometheus reaches it. */
   peer(component: string): string;
+  /**
+   * Whether a stack component runs in this sandbox (native: its binary is on PATH; docker:
+   * always). A component that does not run gets an empty target group, so Prometheus lists no
+   * dead target for it. Omitted: everything runs (the docker-compose file).
+   */
+  runs?(component: string): boolean;
 }
 
 /**
@@ -29,13 +35,14 @@ export function discoveryFiles(a: TargetAddressing): Record<string, FileSdGroup[
     services.filter((s) => s.scrapeJob === job).map((s) => ({ targets: [`${a.host}:${a.servicePort(s.name)}`], labels: { [label]: s.name } }));
   const present = new Set(stackComponents.map((c) => c.name));
   const out: Record<string, FileSdGroup[]> = {};
-  for (const c of stackComponents) out[c.name] = [{ targets: [a.peer(c.name)] }];
+  const runs = (component: string) => (a.runs ? a.runs(component) : true);
+  for (const c of stackComponents) out[c.name] = runs(c.name) ? [{ targets: [a.peer(c.name)] }] : [];
   out.alertmanagers = [{ targets: [a.peer('alertmanager')] }];
   out['sample-services'] = hosted('sample-services', 'service');
   out.sandbox = [{ targets: [`${a.host}:${a.controlPort}`], labels: { component: 'supervisor' } }, ...hosted('sandbox', 'component')];
   // Synthetic probes: the target is the URL to probe; relabelling in prometheus.yml sends the
   // scrape to the exporter named in __exporter (a label that is dropped after relabelling).
-  out.blackbox = present.has('blackbox-exporter')
+  out.blackbox = present.has('blackbox-exporter') && runs('blackbox-exporter')
     ? probes.map((p) => ({
         targets: [`http://${a.host}:${a.servicePort(p.service)}${p.path}`],
         labels: { service: p.service, endpoint: `${p.method} ${p.path}`, __param_module: p.module, __exporter: a.peer('blackbox-exporter') },
