@@ -54,6 +54,14 @@ describe('compose/docker-compose.yml', () => {
     for (const m of extra) expect(svc.volumes).toContain(m);
   });
 
+  it('has Prometheus scrape Grafana, Loki and Tempo by network alias (docker runs them all)', () => {
+    for (const name of ['grafana', 'loki', 'tempo']) {
+      const spec = stackComponents.find((c) => c.name === name)!;
+      const targets = JSON.parse(configFor('prometheus', `/etc/prometheus/targets/${name}.json`) ?? 'null');
+      expect(targets, name).toEqual([{ targets: [`${name}:${spec.ports[spec.primaryPort]}`] }]);
+    }
+  });
+
   it('gives Grafana its data sources by network alias and the dashboards folder', () => {
     const env = doc.services.grafana!.environment!;
     expect(env).toContain('SANDBOX_PROMETHEUS_URL=http://prometheus:9090');
