@@ -65,6 +65,8 @@ program
   .option('--attach', 'judge a Prometheus and Alertmanager you already run instead of starting the sandbox’s own')
   .option('--prometheus-url <url>', 'with --attach: your Prometheus, e.g. http://127.0.0.1:9090')
   .option('--alertmanager-url <url>', 'with --attach: your Alertmanager, e.g. http://127.0.0.1:9093')
+  .option('--loki-url <url>', 'with --attach: your Loki, for logs and correlation expectations (optional)')
+  .option('--tempo-url <url>', 'with --attach: your Tempo, for trace and correlation expectations (optional)')
   .action(async (files: string[], o) => set((await import('./commands/run.ts')).runCommand(files, { ...globals(), ...o }, 'run')));
 
 program
@@ -79,6 +81,8 @@ program
   .option('--attach', 'judge a Prometheus and Alertmanager you already run instead of starting the sandbox’s own')
   .option('--prometheus-url <url>', 'with --attach: your Prometheus, e.g. http://127.0.0.1:9090')
   .option('--alertmanager-url <url>', 'with --attach: your Alertmanager, e.g. http://127.0.0.1:9093')
+  .option('--loki-url <url>', 'with --attach: your Loki, for logs and correlation expectations (optional)')
+  .option('--tempo-url <url>', 'with --attach: your Tempo, for trace and correlation expectations (optional)')
   .action(async (files: string[], o) => set((await import('./commands/run.ts')).runCommand(files, { ...globals(), ...o }, 'test')));
 
 const silence = program.command('silence').description('maintenance windows: silence alerts in the running sandbox through Alertmanager');

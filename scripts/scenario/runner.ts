@@ -193,7 +193,7 @@ export function checkBackends(scenario: Scenario, components: readonly Component
     problems.push({
       name,
       text: `needs ${name} (for its ${kinds} expectation${kinds.includes(',') ? 's' : ''}), which is ${state} here: ${reason}; ${hint}`,
-      hint: runtime === 'attached' ? `${c?.hint ?? 'run without --attach'} (--attach has no --loki-url/--tempo-url)` : hint,
+      hint: runtime === 'attached' ? `give --${name}-url with --attach, or run without --attach` : hint,
     });
   }
   if (problems.length === 0) return;

@@ -23,24 +23,39 @@ export interface RunOptions extends GlobalOptions {
   attach?: boolean;
   prometheusUrl?: string;
   alertmanagerUrl?: string;
+  lokiUrl?: string;
+  tempoUrl?: string;
 }
 
-/** `--attach --prometheus-url U --alertmanager-url U`, checked together. */
-export function attachTargetFrom(opts: RunOptions): AttachTarget | undefined {
-  const given = [opts.prometheusUrl, opts.alertmanagerUrl].filter(Boolean).length;
+/** `--attach --prometheus-url U --alertmanager-url U [--loki-url U] [--tempo-url U]`, checked together. */
+export function attachTargetFrom(opts: Pick<RunOptions, 'attach' | 'prometheusUrl' | 'alertmanagerUrl' | 'lokiUrl' | 'tempoUrl'>): AttachTarget | undefined {
+  const urls = [
+    ['--prometheus-url', opts.prometheusUrl, true],
+    ['--alertmanager-url', opts.alertmanagerUrl, true],
+    ['--loki-url', opts.lokiUrl, false],
+    ['--tempo-url', opts.tempoUrl, false],
+  ] as const;
   if (!opts.attach) {
-    if (given > 0) throw new SandboxError('INVALID_ARGUMENT', '--prometheus-url and --alertmanager-url need --attach', { hint: 'add --attach' });
+    const given = urls.filter(([, v]) => v).map(([flag]) => flag);
+    if (given.length > 0) throw new SandboxError('INVALID_ARGUMENT', `${given.join(' and ')} need${given.length === 1 ? 's' : ''} --attach`, { hint: 'add --attach' });
     return undefined;
   }
   const bad: string[] = [];
-  for (const [flag, v] of [['--prometheus-url', opts.prometheusUrl], ['--alertmanager-url', opts.alertmanagerUrl]] as const) {
-    if (!v) bad.push(`${flag} is missing`);
-    else if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) bad.push(`${flag} "${v}" is not an http(s) URL`);
+  for (const [flag, v, required] of urls) {
+    if (!v) {
+      if (required) bad.push(`${flag} is missing`);
+    } else if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) bad.push(`${flag} "${v}" is not an http(s) URL`);
   }
   if (bad.length > 0) {
     throw new SandboxError('INVALID_ARGUMENT', `--attach: ${bad.join('; ')}`, { hint: 'e.g. --attach --prometheus-url http://127.0.0.1:9090 --alertmanager-url http://127.0.0.1:9093' });
   }
-  return { prometheusUrl: opts.prometheusUrl!.replace(/\/$/, ''), alertmanagerUrl: opts.alertmanagerUrl!.replace(/\/$/, '') };
+  const base = (u: string) => u.replace(/\/$/, '');
+  return {
+    prometheusUrl: base(opts.prometheusUrl!),
+    alertmanagerUrl: base(opts.alertmanagerUrl!),
+    ...(opts.lokiUrl ? { lokiUrl: base(opts.lokiUrl) } : {}),
+    ...(opts.tempoUrl ? { tempoUrl: base(opts.tempoUrl) } : {}),
+  };
 }
 
 /** Ports of parallel shards sit this far apart; a sandbox's own ports never collide with them. */

@@ -5,13 +5,17 @@ import type { ComponentStatus, StackPlan, StackRuntime } from '../types.ts';
 export interface AttachTarget {
   prometheusUrl: string;
   alertmanagerUrl: string;
+  /** Optional: the team's Loki and Tempo, for scenarios with logs, trace or correlation expectations. */
+  lokiUrl?: string;
+  tempoUrl?: string;
 }
 
 /**
  * `--attach`: no Prometheus or Alertmanager of the sandbox's own. The sample services, sink and
  * controller still run here; the team's Prometheus scrapes them (the discovery files the sandbox
  * writes say where) and evaluates the team's own rules, and the scenarios judge what it does.
- * Other stack components are reported unavailable, with why.
+ * Loki and Tempo are used when given (--loki-url, --tempo-url); other stack components are
+ * reported unavailable, with why.
  */
 export class AttachedRuntime implements StackRuntime {
   readonly name = 'attached' as const;
@@ -26,28 +30,34 @@ export class AttachedRuntime implements StackRuntime {
   }
 
   async start(plan: StackPlan): Promise<ComponentStatus[]> {
-    const external = new Map([
-      ['prometheus', this.target.prometheusUrl],
-      ['alertmanager', this.target.alertmanagerUrl],
-    ]);
+    const external = new Map(
+      Object.entries({ prometheus: this.target.prometheusUrl, alertmanager: this.target.alertmanagerUrl, loki: this.target.lokiUrl, tempo: this.target.tempoUrl }).filter(
+        (e): e is [string, string] => e[1] !== undefined,
+      ),
+    );
     const problems: string[] = [];
     this.statuses = await Promise.all(
       plan.components.map(async (c): Promise<ComponentStatus> => {
         const url = external.get(c.name);
-        if (!url) return { name: c.name, state: 'unavailable', reason: 'attached to an existing stack: the sandbox runs none of its own', hint: 'run without --attach to get it' };
-        const ready = await fetch(`${url.replace(/\/$/, '')}/-/ready`, { signal: AbortSignal.timeout(3000) })
+        if (!url) {
+          const flag = c.name === 'loki' || c.name === 'tempo' ? `give --${c.name}-url, or ` : '';
+          return { name: c.name, state: 'unavailable', reason: 'attached to an existing stack: the sandbox runs none of its own', hint: `${flag}run without --attach to get it` };
+        }
+        // Each answers readiness where the catalog says (Prometheus /-/ready, Loki and Tempo /ready).
+        const path = c.readiness?.path ?? '/-/ready';
+        const ready = await fetch(`${url.replace(/\/$/, '')}${path}`, { signal: AbortSignal.timeout(3000) })
           .then(async (r) => {
             await r.body?.cancel();
             return r.ok;
           })
           .catch(() => false);
-        if (!ready) problems.push(`${c.name} at ${url} does not answer /-/ready`);
-        return { name: c.name, state: ready ? 'ready' : 'failed', url: url.replace(/\/$/, ''), ...(ready ? {} : { reason: 'does not answer /-/ready' }) };
+        if (!ready) problems.push(`${c.name} at ${url} does not answer ${path}`);
+        return { name: c.name, state: ready ? 'ready' : 'failed', url: url.replace(/\/$/, ''), ...(ready ? {} : { reason: `does not answer ${path}` }) };
       }),
     );
     if (problems.length > 0) {
       throw new SandboxError('RUNTIME_UNAVAILABLE', `cannot attach: ${problems.join('; ')}`, {
-        hint: 'check --prometheus-url and --alertmanager-url (base URLs such as http://127.0.0.1:9090)',
+        hint: 'check the --prometheus-url, --alertmanager-url, --loki-url and --tempo-url you gave (base URLs such as http://127.0.0.1:9090)',
       });
     }
     return this.statuses;

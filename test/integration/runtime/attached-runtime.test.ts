@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,32 @@ describe('attached runtime', () => {
     expect(statuses.find((s) => s.name === 'alertmanager')).toMatchObject({ state: 'ready', url: am });
     for (const s of statuses.filter((x) => x.name !== 'prometheus' && x.name !== 'alertmanager')) {
       expect(s).toMatchObject({ state: 'unavailable', reason: expect.stringMatching(/attached/) });
+    }
+  });
+
+  it('uses the team’s Loki and Tempo when given, checking each at its own readiness path', async () => {
+    // Loki and Tempo cannot run here: small HTTP servers stand in, answering only /ready as both do.
+    const standIns = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<import('node:http').Server>((resolve) => {
+            const s = createHttpServer((req, res) => res.writeHead(req.url === '/ready' ? 200 : 404).end()).listen(0, '127.0.0.1', () => resolve(s));
+          }),
+      ),
+    );
+    try {
+      const [loki, tempo] = standIns.map((s) => `http://127.0.0.1:${(s.address() as { port: number }).port}`);
+      const statuses = await new AttachedRuntime({ prometheusUrl: prom, alertmanagerUrl: am, lokiUrl: loki!, tempoUrl: `${tempo}/` }).start(plan());
+      expect(statuses.find((s) => s.name === 'loki')).toMatchObject({ state: 'ready', url: loki });
+      expect(statuses.find((s) => s.name === 'tempo')).toMatchObject({ state: 'ready', url: tempo });
+      expect(statuses.find((s) => s.name === 'grafana')).toMatchObject({ state: 'unavailable' });
+      // Without them, the hint says how to add them.
+      const without = await new AttachedRuntime({ prometheusUrl: prom, alertmanagerUrl: am }).start(plan());
+      expect(without.find((s) => s.name === 'loki')).toMatchObject({ state: 'unavailable', hint: 'give --loki-url, or run without --attach to get it' });
+      // Prometheus' /-/ready is not Loki's readiness path: pointing --loki-url at a Prometheus fails, naming /ready.
+      await expect(new AttachedRuntime({ prometheusUrl: prom, alertmanagerUrl: am, lokiUrl: prom }).start(plan())).rejects.toThrow(`loki at ${prom} does not answer /ready`);
+    } finally {
+      await Promise.all(standIns.map((s) => new Promise((r) => s.close(r))));
     }
   });
 
