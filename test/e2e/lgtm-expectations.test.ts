@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findBinary } from '../../scripts/runtime/native/binaries.ts';
@@ -20,6 +20,7 @@ describe.skipIf(haveBackends)('logs/trace/correlation expectations where Loki an
     const reportDir = join(stateDir, 'reports');
     const r = await runCli(['test', 'scenarios/lgtm/error-traces.yaml', '--runtime', 'native', '-q', '--report-dir', reportDir], env, 120_000);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
+    expect(existsSync(join(reportDir, 'report.json')), `no report.json; the CLI said:\n${r.stdout}\n${r.stderr}`).toBe(true);
     const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'));
     expect(report.passed).toBe(false);
     const [s] = report.scenarios;

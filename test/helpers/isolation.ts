@@ -10,7 +10,10 @@ import { portPlan } from '../../scripts/stack/catalog.ts';
  */
 export async function isolatedSandbox(prefix = 'sandbox-test-'): Promise<{ stateDir: string; portOffset: number; env: NodeJS.ProcessEnv }> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const offset = 1000 + Math.floor(Math.random() * 400) * 100;
+    // Every port (highest base port 9402, plus up to 3 shards × 50) stays below Linux's
+    // ephemeral range (32768 and up), where an outgoing connection may take a port between
+    // this check and the sandbox's bind.
+    const offset = 1000 + Math.floor(Math.random() * 220) * 100;
     const ports = portPlan(offset).all();
     const free = await Promise.all(ports.map((p) => isPortFree(p.port)));
     if (free.every(Boolean)) {
