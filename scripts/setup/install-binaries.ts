@@ -12,12 +12,14 @@ interface Requirement {
   what: string;
   binaries: string[];
   debianPackage: string;
+  /** Without it the native runtime cannot run at all (the blackbox exporter is reported unavailable instead). */
+  required: boolean;
 }
 
 const requirements: Requirement[] = [
-  { what: 'Prometheus', binaries: ['prometheus', 'promtool'], debianPackage: 'prometheus' },
-  { what: 'Alertmanager', binaries: ['amtool'], debianPackage: 'prometheus-alertmanager' },
-  { what: 'the blackbox exporter', binaries: ['prometheus-blackbox-exporter'], debianPackage: 'prometheus-blackbox-exporter' },
+  { what: 'Prometheus', binaries: ['prometheus', 'promtool'], debianPackage: 'prometheus', required: true },
+  { what: 'Alertmanager', binaries: ['amtool'], debianPackage: 'prometheus-alertmanager', required: true },
+  { what: 'the blackbox exporter', binaries: ['prometheus-blackbox-exporter'], debianPackage: 'prometheus-blackbox-exporter', required: false },
 ];
 
 async function has(binary: string): Promise<boolean> {
@@ -46,12 +48,20 @@ if (missing.length > 0) {
     await $({ env, stdio: 'inherit' })`apt-get install -y -qq --no-install-recommends ${packages}`;
     // Debian's packages would start system services under systemd; the sandbox runs its own.
   } else {
-    console.warn(
-      [
-        `setup: the native runtime needs ${missing.map((m) => m.what).join(' and ')}, which ${missing.length > 1 ? 'are' : 'is'} not installed.`,
-        apt ? `  install: sudo apt-get install ${packages.join(' ')}` : '  install them from your package manager or prometheus.io/download',
-        '  or use the Docker runtime: npm run sandbox -- --runtime docker',
-      ].join('\n'),
-    );
+    const advice = [
+      `setup: the native runtime needs ${new Intl.ListFormat('en').format(missing.map((m) => m.what))}, which ${missing.length > 1 ? 'are' : 'is'} not installed.`,
+      apt ? `  install: sudo apt-get install ${packages.join(' ')}` : '  install them from your package manager or prometheus.io/download',
+      '  or use the Docker runtime: npm run sandbox -- --runtime docker',
+    ].join('\n');
+    // Stop only when nothing could run the stack: with a Docker engine, `--runtime auto` uses it.
+    const engine = missing.some((m) => m.required)
+      ? await (await import('../runtime/docker/engine.ts')).probeDockerEngine()
+      : { available: true, reason: '' };
+    if (engine.available) {
+      console.warn(advice);
+    } else {
+      console.error(`${advice}\n  (no Docker engine answers either: ${engine.reason})`);
+      process.exit(3);
+    }
   }
 }
