@@ -11,6 +11,7 @@ import { observeCorrelation, observeLogs, observeTrace } from './observers/lgtm.
 import { findStackComponent } from '../stack/catalog.ts';
 import type { ComponentStatus } from '../runtime/types.ts';
 import { observeAlerts } from './observers/alerts.ts';
+import { grafanaFaultAnnotator } from './observers/grafana-annotations.ts';
 import { readSloBudget } from './observers/slo-budget.ts';
 import { observeNotifications, observeProcesses, observeRemediations } from './observers/receivers.ts';
 import { installRunConfig, resetSandbox } from './prepare.ts';
@@ -68,6 +69,9 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     }
 
     timeline.record({ kind: 'scenario-start', scenario: scenario.name });
+    // Fault windows as Grafana annotations where Grafana is ready; nothing where it does not run.
+    const annotator = grafanaFaultAnnotator(components, { scenario: scenario.name, timeline });
+    if (annotator) stops.push(annotator);
     stops.push(observeAlerts(urls.prometheus!, timeline));
     stops.push(observeNotifications(urls['notification-sink']!, timeline));
     stops.push(observeRemediations(urls['remediation-controller']!, timeline));
@@ -217,7 +221,7 @@ async function injectFault(
     durationSeconds: fault.durationSeconds,
   });
   active.set(handle, fault);
-  const startEvent = timeline.record({ kind: 'fault-start', fault: fault.type, service: fault.service, id: handle.id }, sentAt);
+  const startEvent = timeline.record({ kind: 'fault-start', fault: fault.type, service: fault.service, id: handle.id, params: fault.params }, sentAt);
   if (fault.durationSeconds !== null) {
     timers.push(
       setTimeout(() => {

@@ -10,7 +10,8 @@ export type TimelineEventBody =
   | { kind: 'scenario-start'; scenario: string }
   | { kind: 'load-start'; rate: number; durationSeconds: number }
   | { kind: 'load-end'; sent: number; failed: number }
-  | { kind: 'fault-start'; fault: string; service: string; id: string }
+  /** `params`: the fault's parameters as the scenario gave them (absent in older reports). */
+  | { kind: 'fault-start'; fault: string; service: string; id: string; params?: Readonly<Record<string, unknown>> }
   | { kind: 'fault-end'; fault: string; service: string; id: string; reason: FaultEndReason }
   | { kind: 'alert-pending'; alert: string; labels: Labels }
   | { kind: 'alert-firing'; alert: string; labels: Labels }
@@ -32,8 +33,11 @@ export type TimelineEventBody =
   | { kind: 'trace-found'; query: string; traceId: string }
   /** One link of `correlation`: a trace_id from Prometheus exemplars or a Loki line, looked up in Tempo. */
   | { kind: 'correlation-link'; link: CorrelationLink; resolved: boolean; traceId: string | null; reason: string }
-  /** A backend refused a query the scenario asked (bad LogQL or TraceQL, HTTP error). */
-  | { kind: 'query-error'; backend: 'loki' | 'tempo' | 'prometheus'; query: string; message: string }
+  /**
+   * A backend refused a query the scenario asked (bad LogQL or TraceQL, HTTP error), or, for
+   * grafana, a fault-window annotation could not be written: a warning that never fails a scenario.
+   */
+  | { kind: 'query-error'; backend: 'loki' | 'tempo' | 'prometheus' | 'grafana'; query: string; message: string }
   | { kind: 'scenario-end' };
 
 /** exemplars: Prometheus exemplar → Tempo trace; logs: Loki line's trace_id → Tempo trace. */
@@ -96,6 +100,7 @@ function labelText(labels: Labels): string {
 /** Builds events against one monotonic origin. */
 export class TimelineRecorder {
   readonly events: TimelineEvent[] = [];
+  private readonly listeners = new Set<(event: TimelineEvent) => void>();
   private readonly originMono = performance.now();
   private readonly originWall = Date.now();
 
@@ -113,7 +118,18 @@ export class TimelineRecorder {
     } as TimelineEvent;
     this.events.push(event);
     this.events.sort((a, b) => a.t - b.t);
+    for (const listener of this.listeners) listener(event);
     return event;
+  }
+
+  /**
+   * Call `listener` with every event recorded from now on, as it is recorded (a consumer that
+   * acts on events as they happen, e.g. the Grafana annotator). Returns the unsubscribe function.
+   * A listener must not throw: it runs inside record().
+   */
+  subscribe(listener: (event: TimelineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   /** Seconds since the scenario started. */

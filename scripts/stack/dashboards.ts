@@ -39,7 +39,18 @@ export interface Dashboard {
   title: string;
   panels: DashboardPanel[];
   templating?: { list: { name: string; datasource?: DatasourceRef; query?: unknown; allValue?: string }[] };
-  annotations?: { list: { name: string; datasource?: DatasourceRef; expr?: string }[] };
+  annotations?: { list: DashboardAnnotation[] };
+}
+
+/** An annotation query; `target` is the built-in Grafana data source's (type `tags` filters by tags). */
+export interface DashboardAnnotation {
+  name: string;
+  datasource?: DatasourceRef;
+  expr?: string;
+  enable?: boolean;
+  hide?: boolean;
+  iconColor?: string;
+  target?: { type?: string; tags?: string[]; matchAny?: boolean; limit?: number };
 }
 
 export interface DashboardFile {

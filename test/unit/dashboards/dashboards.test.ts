@@ -4,6 +4,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { FAULT_ANNOTATION_TAGS, faultAnnotationTags } from '../../../scripts/scenario/observers/grafana-annotations.ts';
 import { allPanels, dashboardQueries, loadDashboards, renderVariables, variableSelector, type DatasourceRef } from '../../../scripts/stack/dashboards.ts';
 
 const dashboards = loadDashboards();
@@ -102,7 +103,8 @@ describe('dashboards/*.json', () => {
   it('references only provisioned data sources, by uid and matching type', () => {
     const refs = datasourceRefs();
     expect(refs.length).toBeGreaterThan(20);
-    for (const { where, ref } of refs) {
+    // Grafana's built-in annotations source is part of every Grafana, never provisioned.
+    for (const { where, ref } of refs.filter((r) => !isBuiltInGrafana(r.ref))) {
       expect(uids.has(ref.uid ?? ''), `${where}: uid ${ref.uid}`).toBe(true);
       if (ref.type) expect(ref.type, where).toBe(uids.get(ref.uid!));
     }
@@ -183,6 +185,26 @@ describe('dashboards/*.json', () => {
     );
   });
 
+  it('alerts and remediation: fault windows as an annotation query on the tags the scenario runner writes', () => {
+    const list = dashboards.find((d) => d.dashboard.uid === 'sandbox-alerts')!.dashboard.annotations!.list;
+    // The Prometheus one stays.
+    expect(list.find((a) => a.name === 'Firing alerts')).toMatchObject({ datasource: { uid: 'prometheus' }, enable: true, expr: 'ALERTS{alertstate="firing"}' });
+    const faults = list.filter((a) => isBuiltInGrafana(a.datasource ?? {}));
+    expect(faults).toHaveLength(1);
+    expect(faults[0]).toMatchObject({
+      name: 'Fault windows',
+      datasource: { type: 'grafana', uid: '-- Grafana --' },
+      enable: true,
+      target: { type: 'tags', tags: [...FAULT_ANNOTATION_TAGS], matchAny: false, limit: 100 },
+    });
+    // Every tag the query requires is one each annotation carries (matchAny false = all of them).
+    const written = faultAnnotationTags('ml-crash', { kind: 'fault-start', fault: 'crash', service: 'ml-service', id: 'f', t: 5, at: '2026-11-22T14:00:05.000Z', detail: '' });
+    for (const tag of faults[0]!.target!.tags!) expect(written).toContain(tag);
+    // A colour of its own.
+    expect(faults[0]!.iconColor).toBeTruthy();
+    expect(list.filter((a) => a.iconColor === faults[0]!.iconColor)).toHaveLength(1);
+  });
+
   it('renders Grafana variables in both syntaxes and leaves unknown ones', () => {
     expect(renderVariables('rate(x{service=~"$service"}[$__rate_interval])')).toBe('rate(x{service=~".+"}[1m])');
     expect(renderVariables('x{a="${service}"}', { service: 'api-gateway' })).toBe('x{a="api-gateway"}');
@@ -190,6 +212,11 @@ describe('dashboards/*.json', () => {
     expect(variableSelector('label_values(up{job="x"}, service)')).toBe('up{job="x"}');
   });
 });
+
+/** Grafana's built-in data source (annotations stored in Grafana), as dashboards reference it. */
+function isBuiltInGrafana(ref: DatasourceRef): boolean {
+  return ref.type === 'grafana' && ref.uid === '-- Grafana --';
+}
 
 /** Braces, parentheses and brackets nest; double-quoted and backquoted strings close. */
 function balanced(expr: string): boolean {
