@@ -1,5 +1,6 @@
 import type { FaultType } from '../faults/catalog.ts';
 import type { Executor, LoadEngine, Stage } from '../load/schedule.ts';
+import { logqlErrors } from '../core/logql.ts';
 
 /** A validated scenario, durations in seconds and paths absolute. */
 export interface Scenario {
@@ -74,8 +75,9 @@ export function traceQuery(service: string, span: string | null, status: string 
 }
 
 /**
- * Basic shape of a LogQL query: it starts with a stream selector holding at least one matcher,
- * e.g. `{service_name="ml-service"}`. Returns what is wrong, or null.
+ * A LogQL log query: it starts with a stream selector holding at least one matcher, e.g.
+ * `{service_name="ml-service"}` (said in plain words when not), and the whole query parses with
+ * Grafana's LogQL grammar. Returns what is wrong, or null.
  */
 export function logqlProblem(query: string): string | null {
   const q = query.trim();
@@ -86,7 +88,9 @@ export function logqlProblem(query: string): string | null {
   if (inner === '') return 'the stream selector {} is empty: name at least one label, e.g. {service_name="ml-service"}';
   const matcher = /^[A-Za-z_][A-Za-z0-9_]*\s*(=|!=|=~|!~)\s*("(?:[^"\\]|\\.)*"|`[^`]*`)$/;
   const bad = inner.split(/,(?=(?:[^"`]*["`][^"`]*["`])*[^"`]*$)/).map((m) => m.trim()).find((m) => !matcher.test(m));
-  return bad !== undefined ? `invalid label matcher "${bad}" in the stream selector; use label="value", !=, =~ or !~` : null;
+  if (bad !== undefined) return `invalid label matcher "${bad}" in the stream selector; use label="value", !=, =~ or !~`;
+  const syntax = logqlErrors(q)[0];
+  return syntax === undefined ? null : `not valid LogQL ${syntax}; see https://grafana.com/docs/loki/latest/query/log_queries/`;
 }
 
 export function parseNameMatcher(text: string): NameMatcher {

@@ -90,6 +90,12 @@ describe('logs, trace and correlation expectations: loading', () => {
     expect(logqlProblem('{}')).toMatch(/empty/);
     expect(logqlProblem('{service_name="a"')).toMatch(/not closed/);
     expect(logqlProblem('{service_name}')).toMatch(/invalid label matcher "service_name"/);
+    // Past the selector, Grafana's LogQL grammar judges the pipeline.
+    expect(logqlProblem('{service_name="ml-service"} |~ "(?i)error" | json | level="error"')).toBeNull();
+    expect(logqlProblem('{service_name="ml-service"} | trace_id != ""')).toBeNull();
+    expect(logqlProblem('{service_name="ml-service"} |= error')).toMatch(/^not valid LogQL at \d+: /);
+    expect(logqlProblem('{service_name="ml-service"} | json |')).toMatch(/^not valid LogQL/);
+    expect(logqlProblem('{service_name="ml-service"} |= "x" )')).toMatch(/^not valid LogQL/);
   });
 });
 
