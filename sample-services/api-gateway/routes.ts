@@ -4,7 +4,7 @@ import { predictRequestSchema } from '../shared/predict-schema.ts';
 import { describeIssues } from '../shared/validation.ts';
 import type { BreakerMode, CircuitBreaker } from './circuit-breaker.ts';
 import type { FleetStatus } from './fleet-status.ts';
-import { MlUnreachableError, type MlClient } from './ml-client.ts';
+import { MlUnreachableError, upstreamListProblem, type MlClient } from './ml-client.ts';
 
 interface MlPrediction {
   rul: number | null;
@@ -65,6 +65,27 @@ export function registerBreakerAdminRoutes(app: FastifyInstance, breaker: Circui
       }
       breaker.setMode(state as BreakerMode);
       return { mode: breaker.mode, state: breaker.state };
+    });
+  });
+}
+
+/**
+ * The ml-service instances the gateway spreads calls over (round-robin), primary first. The
+ * sandbox sets the list when it scales ml-service (scripts/runtime/scaling.ts) and remediation
+ * reads it to verify a scale-out. Token-guarded like the breaker.
+ */
+export function registerUpstreamAdminRoutes(app: FastifyInstance, ml: MlClient, token: string | undefined): void {
+  void app.register(async (scope) => {
+    scope.addHook('onRequest', operatorGuard(token, { loopbackOnly: false }));
+    scope.get('/admin/upstreams', async () => ({ upstreams: ml.upstreams, primary: ml.primary }));
+    scope.put<{ Body: { upstreams?: unknown } }>('/admin/upstreams', async (request, reply) => {
+      const upstreams = request.body?.upstreams;
+      const problem = upstreamListProblem(upstreams);
+      if (problem) return reply.code(400).send({ error: problem });
+      const list = (upstreams as string[]).map((u) => u.replace(/\/+$/, ''));
+      ml.setUpstreams(list);
+      request.log.info({ upstreams: list }, 'ml-service upstreams set');
+      return { upstreams: ml.upstreams, primary: ml.primary };
     });
   });
 }

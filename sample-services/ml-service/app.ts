@@ -31,7 +31,8 @@ export async function build({ config, env, log, metrics }: ServiceKit): Promise<
   else await load();
 
   const definitions: FaultDefinition[] = [
-    ...commonFaults({ stateDir: config.SANDBOX_STATE_DIR, service: config.SERVICE_NAME, dependencies: [REGISTRY_DEPENDENCY] }),
+    // Crash-loop state per instance: a loop injected into the primary is not resumed by a scale-out replica.
+    ...commonFaults({ stateDir: config.SANDBOX_STATE_DIR, service: config.SERVICE_INSTANCE, dependencies: [REGISTRY_DEPENDENCY] }),
     badModelFault(models) as FaultDefinition,
   ];
   faults = new FaultManager(config.SERVICE_NAME, definitions, new AuditLog(config.SANDBOX_STATE_DIR, config.SERVICE_NAME), log);

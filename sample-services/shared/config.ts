@@ -6,6 +6,8 @@ import { z } from 'zod';
  */
 const schema = z.object({
   SERVICE_NAME: z.string().min(1),
+  /** This process among the service's instances (scale-out: ml-service-2); defaults to SERVICE_NAME. Keys per-process state such as a crash loop's. */
+  SERVICE_INSTANCE: z.string().min(1).optional(),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65_535),
   CHAOS_TOKEN: z.string().optional(),
@@ -20,7 +22,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
-export type ServiceConfig = z.infer<typeof schema> & { instrumented: boolean };
+export type ServiceConfig = z.infer<typeof schema> & { instrumented: boolean; SERVICE_INSTANCE: string };
 
 export function readConfig(defaultName: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   // An empty variable means unset (shells and supervisors often pass FOO= rather than omitting it).
@@ -30,5 +32,5 @@ export function readConfig(defaultName: string, env: NodeJS.ProcessEnv = process
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid environment for ${defaultName}: ${lines.join('; ')}`);
   }
-  return { ...parsed.data, instrumented: parsed.data.SANDBOX_INSTRUMENTATION === 'on' };
+  return { ...parsed.data, SERVICE_INSTANCE: parsed.data.SERVICE_INSTANCE ?? parsed.data.SERVICE_NAME, instrumented: parsed.data.SANDBOX_INSTRUMENTATION === 'on' };
 }

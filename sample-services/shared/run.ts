@@ -51,7 +51,7 @@ export async function startService(defaultName: string, load: () => Promise<Serv
   if (config.SANDBOX_CRASH_AFTER_MS !== undefined) {
     exitSoon(log, 1, config.SANDBOX_CRASH_AFTER_MS, 'fatal error: process crashed (crash loop)');
   }
-  resumeCrashLoop(config.SANDBOX_STATE_DIR, config.SERVICE_NAME, service.faults, log);
+  resumeCrashLoop(config.SANDBOX_STATE_DIR, config.SERVICE_INSTANCE, service.faults, log);
 
   return {
     url,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { isSandboxError } from '../core/errors.ts';
+import type { ScaleReport } from './scaling.ts';
 import type { RestartPolicy, Supervisor } from './supervisor.ts';
 import type { ComponentStatus, RuntimeName } from './types.ts';
 
@@ -11,6 +12,8 @@ export interface ControlApiDeps {
   supervisor: Supervisor;
   stackStatus(): ComponentStatus[];
   projectRoot: string;
+  /** POST /services/:name/scale: run that many instances, with targets and routing to match (scaling.ts). */
+  scale(name: string, replicas: number): Promise<ScaleReport>;
   /** Called by POST /shutdown (`sandbox down` of a detached sandbox). */
   shutdown(): void;
 }
@@ -62,9 +65,27 @@ export function createControlApi(deps: ControlApiDeps): Server {
       },
     },
     {
+      method: 'GET',
+      pattern: /^\/services\/([\w-]+)\/scale$/,
+      handle: async (m) => json(200, deps.supervisor.scaleState(m[1]!)),
+    },
+    {
       method: 'POST',
       pattern: /^\/services\/([\w-]+)\/scale$/,
-      handle: async (m) => json(501, { error: `scaling ${m[1]} is not supported by this sandbox version` }),
+      handle: async (m, req) => {
+        const name = m[1]!;
+        const { replicas } = (await readJson(req)) as { replicas?: unknown };
+        if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1) {
+          return json(400, { error: `replicas: expected a whole number of instances, 1 or more (got ${JSON.stringify(replicas) ?? 'nothing'})` });
+        }
+        const { max, reason } = deps.supervisor.scalability(name);
+        // 409: the service exists but cannot have replicas; the body says why.
+        if (reason) return json(409, { error: `${name} cannot be scaled: ${reason}` });
+        if (replicas > max) {
+          return json(400, { error: `${name} can run at most ${max} instances (the port plan reserves ${max - 1} replica ports for it), not ${replicas}` });
+        }
+        return json(200, await deps.scale(name, replicas));
+      },
     },
     {
       method: 'GET',
@@ -112,7 +133,7 @@ export function createControlApi(deps: ControlApiDeps): Server {
       .handle(route.pattern.exec(path)!, req)
       .then((reply) => send(res, reply))
       .catch((e: unknown) => {
-        const status = isSandboxError(e) && e.code === 'UNKNOWN_COMPONENT' ? 404 : 500;
+        const status = !isSandboxError(e) ? 500 : e.code === 'UNKNOWN_COMPONENT' ? 404 : e.code === 'INVALID_ARGUMENT' ? 400 : 500;
         send(res, json(status, { error: (e as Error).message, ...(isSandboxError(e) ? { code: e.code, hint: e.hint } : {}) }));
       });
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SandboxError } from '../core/errors.ts';
 import { componentRuns, stackEnvForServices, stackView } from './service-env/index.ts';
 import { portPlan, services, stackComponents, type PortPlan } from '../stack/catalog.ts';
-import { discoveryFiles } from '../stack/scrape-targets.ts';
+import { discoveryFiles, type TargetAddressing } from '../stack/scrape-targets.ts';
 import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.ts';
 import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
 import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
@@ -15,6 +15,7 @@ import { PidRegistry } from './processes/pid-registry.ts';
 import { assertPortsFree } from './processes/ports.ts';
 import { reapRegistry } from './processes/reap.ts';
 import { Reaper } from './processes/reaper.ts';
+import { scaleService } from './scaling.ts';
 import { selectRuntime, type RuntimeChoice } from './select-runtime.ts';
 import { Supervisor } from './supervisor.ts';
 import { clearSessionInfo, readSessionInfo, stateLayout, writeSessionInfo, type SessionInfo, type StateLayout } from './state.ts';
@@ -137,7 +138,7 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
     registry,
     session,
     // Containers scrape the supervisor (control API) and every service, and deliver to the receivers.
-    exposedHostPorts: [ports.control, ...services.map((s) => ports.service(s.name))],
+    exposedHostPorts: [ports.control, ...services.flatMap((s) => [ports.service(s.name), ...ports.replicas(s.name).map((r) => r.port)])],
     labels,
   });
   const runtime = selection.runtime;
@@ -154,16 +155,19 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   const chaosToken = randomBytes(16).toString('hex');
   const controlUrl = `http://127.0.0.1:${ports.control}`;
   const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'));
-  const supervisor = new Supervisor({
+  const supervisor: Supervisor = new Supervisor({
     projectRoot: PROJECT_ROOT,
     registry,
     session,
     logDir: layout.logsDir,
     commonEnv: { CHAOS_TOKEN: chaosToken, SANDBOX_STATE_DIR: layout.root, ...stackEnvForServices(stackView(runtime, ports)) },
     port: (spec) => ports.service(spec.name),
+    replicaPort: (spec, index) => ports.replicas(spec.name).find((r) => r.index === index)!.port,
     env: (spec) => ({
       ...spec.env({
         urlOf: (name) => (name === 'sandbox' ? controlUrl : `http://127.0.0.1:${ports.service(name)}`),
+        // Read at each launch: a service started while another is scaled out sees every instance.
+        instanceUrlsOf: (name) => supervisor.instanceUrls(name),
         stateDir: layout.root,
       }),
       ...(spec.name === 'remediation-controller' && options.remediation === false ? { REMEDIATION_DRY_RUN: '1' } : {}),
@@ -175,6 +179,8 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
     supervisor,
     stackStatus: () => runtime.status(),
     projectRoot: PROJECT_ROOT,
+    scale: (name, replicas) =>
+      scaleService({ supervisor, chaosToken, writeTargets: () => writeServiceTargets(layout, ports, runtime, supervisor) }, name, replicas),
     shutdown: () => process.kill(process.pid, 'SIGTERM'),
   });
 
@@ -221,13 +227,7 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
   const prom = layout.configDir('prometheus');
   mkdirSync(join(prom, 'scenario-rules'), { recursive: true });
   const host = runtime.hostAddress;
-  const files = discoveryFiles({
-    host,
-    servicePort: (name) => ports.service(name),
-    controlPort: ports.control,
-    peer: (component) => peer(runtime, ports, component),
-    runs: (component) => componentRuns(runtime, component),
-  });
+  const files = discoveryFiles(targetAddressing(ports, runtime));
   for (const [job, groups] of Object.entries(files)) writeTargets(prom, job, groups);
   rewriteBaseUrls(
     join(layout.configDir('alertmanager'), 'alertmanager.yml'),
@@ -238,6 +238,29 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
     ),
   );
   renderAlertmanagerReceiversFile(join(layout.configDir('alertmanager'), 'alertmanager.yml'), componentRuns(runtime, 'localstack') ? peer(runtime, ports, 'localstack') : null);
+}
+
+function targetAddressing(ports: PortPlan, runtime: StackRuntime, supervisor?: Supervisor): TargetAddressing {
+  return {
+    host: runtime.hostAddress,
+    servicePort: (name) => ports.service(name),
+    controlPort: ports.control,
+    peer: (component) => peer(runtime, ports, component),
+    runs: (component) => componentRuns(runtime, component),
+    ...(supervisor ? { replicas: (service: string) => supervisor.replicas(service) } : {}),
+  };
+}
+
+/**
+ * Rewrites the discovery files of the supervised services' jobs after a scale: every replica
+ * becomes a target (Prometheus re-reads file_sd within its refresh interval), a removed one
+ * stops being scraped.
+ */
+export function writeServiceTargets(layout: StateLayout, ports: PortPlan, runtime: StackRuntime, supervisor: Supervisor): void {
+  const files = discoveryFiles(targetAddressing(ports, runtime, supervisor));
+  for (const job of new Set(services.flatMap((s) => (s.scrapeJob ? [s.scrapeJob] : [])))) {
+    writeTargets(layout.configDir('prometheus'), job, files[job] ?? []);
+  }
 }
 
 function peer(runtime: StackRuntime, ports: PortPlan, component: string): string {

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { SandboxError } from '../core/errors.ts';
+import { isSandboxError, SandboxError } from '../core/errors.ts';
+import { instanceName, maxInstances } from '../stack/catalog.ts';
 import type { ServiceSpec } from '../stack/types.ts';
 import { ManagedProcess } from './processes/managed-process.ts';
 import type { PidRegistry } from './processes/pid-registry.ts';
@@ -20,6 +21,10 @@ type SupervisorEventBody = SupervisorEvent extends infer E ? (E extends Supervis
 
 interface Supervised {
   spec: ServiceSpec;
+  /** Instance name: the service's own for instance 1, `<service>-<n>` for a scale-out replica. */
+  name: string;
+  /** 1 for the service itself (the primary), 2 and up for replicas. */
+  index: number;
   port: number;
   process: ManagedProcess | undefined;
   state: ComponentStatus['state'];
@@ -41,7 +46,22 @@ export interface SupervisorOptions {
   commonEnv: Record<string, string>;
   env(spec: ServiceSpec): Record<string, string>;
   port(spec: ServiceSpec): number;
+  /** Port of replica `index` (2, 3, ...) of a scalable service; absent: nothing can be scaled. */
+  replicaPort?(spec: ServiceSpec, index: number): number;
   host?: string;
+}
+
+/** What a scale request changed, and every instance of the service afterwards. */
+export interface ScaleResult {
+  service: string;
+  /** Instances that run now (the primary counts as one). */
+  replicas: number;
+  max: number;
+  started: string[];
+  stopped: string[];
+  /** Replicas that existed but were not running (crashed, stopped), started again. */
+  restarted: string[];
+  instances: ComponentStatus[];
 }
 
 const BACKOFF_BASE_MS = 500;
@@ -60,13 +80,15 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
   private readonly restartsTotal = new Counter({
     name: 'process_restarts_total',
     help: 'Restarts of a supervised sandbox process (by remediation, operator or restart policy).',
-    labelNames: ['service'],
+    // `replica` only on a scale-out replica's series (ml-service-2): the primary's series are
+    // the same as without scale-out, and an alert on a replica names the replica.
+    labelNames: ['service', 'replica'],
     registers: [this.metrics],
   });
   private readonly upGauge = new Gauge({
     name: 'sandbox_process_running',
     help: '1 while the supervised process is running.',
-    labelNames: ['service'],
+    labelNames: ['service', 'replica'],
     registers: [this.metrics],
   });
 
@@ -83,11 +105,40 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     return `http://${this.host}:${s.port}`;
   }
 
+  /** Base URLs of every instance of a service the supervisor runs (the primary first). */
+  instanceUrls(service: string): string[] {
+    return this.instancesOf(service).map((s) => `http://${this.host}:${s.port}`);
+  }
+
+  /** A scaled-out service's replicas (not the primary), whatever their state. */
+  replicas(service: string): { instance: string; index: number; port: number }[] {
+    return this.instancesOf(service)
+      .filter((s) => s.index > 1)
+      .map((s) => ({ instance: s.name, index: s.index, port: s.port }));
+  }
+
+  /** A service's instances now: how many, how many it may have, and each one's status. */
+  scaleState(name: string): { service: string; replicas: number; max: number; instances: ComponentStatus[] } {
+    const s = this.require(name);
+    const instances = this.instancesOf(s.spec.name);
+    return { service: s.spec.name, replicas: instances.length, max: this.scalability(s.spec.name).max, instances: instances.map((i) => this.statusOf(i)) };
+  }
+
+  private instancesOf(service: string): Supervised[] {
+    return [...this.services.values()].filter((s) => s.spec.name === service).sort((a, b) => a.index - b.index);
+  }
+
+  private labels(s: Supervised): { service: string; replica?: string } {
+    return s.index === 1 ? { service: s.spec.name } : { service: s.spec.name, replica: s.name };
+  }
+
   /** Start every spec, in groups of equal startOrder, and wait until each is ready. */
   async startAll(specs: readonly ServiceSpec[]): Promise<void> {
     for (const spec of specs) {
       this.services.set(spec.name, {
         spec,
+        name: spec.name,
+        index: 1,
         port: this.options.port(spec),
         process: undefined,
         state: 'stopped',
@@ -97,7 +148,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
         stopping: false,
         restartTimer: undefined,
       });
-      this.restartsTotal.labels(spec.name).inc(0);
+      this.restartsTotal.inc({ service: spec.name }, 0);
     }
     const orders = [...new Set(specs.map((s) => s.startOrder))].sort((a, b) => a - b);
     for (const order of orders) {
@@ -105,15 +156,21 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     }
   }
 
+  /** Every instance, a scaled-out service's replicas right after it. */
   status(): ComponentStatus[] {
-    return [...this.services.values()].map((s) => ({
-      name: s.spec.name,
+    const primaries = [...this.services.values()].filter((s) => s.index === 1);
+    return primaries.flatMap((p) => this.instancesOf(p.spec.name)).map((s) => this.statusOf(s));
+  }
+
+  private statusOf(s: Supervised): ComponentStatus {
+    return {
+      name: s.name,
       state: s.state,
       url: `http://${this.host}:${s.port}`,
       ...(s.process?.running ? { pid: s.process.pid } : {}),
       restarts: s.restarts,
       ...(s.reason ? { reason: s.reason } : {}),
-    }));
+    };
   }
 
   names(): string[] {
@@ -149,6 +206,107 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     }
     await this.launch(s, true);
     return this.status().find((x) => x.name === name)!;
+  }
+
+  /**
+   * How far a service can be scaled: 1 plus its replica ports, or 1 with the reason it runs as
+   * one instance only. Throws UNKNOWN_COMPONENT for a name the supervisor does not know.
+   */
+  scalability(name: string): { max: number; reason?: string } {
+    const s = this.require(name);
+    if (s.index > 1) return { max: 1, reason: `${name} is a replica of ${s.spec.name}; scale ${s.spec.name} instead` };
+    const max = this.options.replicaPort ? maxInstances(s.spec) : 1;
+    if (max > 1) return { max };
+    if (s.spec.notScalable) return { max, reason: s.spec.notScalable };
+    return {
+      max,
+      reason: this.options.replicaPort
+        ? `${name} runs as one instance only: the port plan reserves no replica ports for it`
+        : 'this supervisor was started without replica ports',
+    };
+  }
+
+  /**
+   * Run `replicas` instances of a service: start missing replicas (each on its reserved port,
+   * with its own log and pid-registry entry) and wait until they are ready, start crashed ones
+   * again, and stop the ones above the count. The primary is never touched. A count that
+   * already runs changes nothing. Scale requests of one service run one at a time.
+   */
+  scale(name: string, replicas: number): Promise<ScaleResult> {
+    const { max, reason } = this.scalability(name);
+    if (reason) throw new SandboxError('INVALID_ARGUMENT', `${name} cannot be scaled: ${reason}`);
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > max) {
+      throw new SandboxError('INVALID_ARGUMENT', `${name} can run 1 to ${max} instances, not ${replicas}`, {
+        hint: `the port plan reserves ${max - 1} replica port(s) for ${name}`,
+      });
+    }
+    return this.serialized(`scale ${name}`, () => this.scaleNow(this.require(name), replicas, max));
+  }
+
+  private async scaleNow(primary: Supervised, replicas: number, max: number): Promise<ScaleResult> {
+    const service = primary.spec.name;
+    const started: string[] = [];
+    const stopped: string[] = [];
+    const restarted: string[] = [];
+    // Each replica's own operations (an operator's restart of ml-service-2) stay serialized with these.
+    for (let index = max; index > replicas; index--) {
+      const r = this.services.get(instanceName(service, index));
+      if (!r) continue;
+      await this.serialized(r.name, () => this.removeReplica(r));
+      stopped.push(r.name);
+    }
+    const wanted: Supervised[] = [];
+    for (let index = 2; index <= replicas; index++) {
+      const name = instanceName(service, index);
+      let r = this.services.get(name);
+      if (!r) {
+        r = {
+          spec: primary.spec,
+          name,
+          index,
+          port: this.options.replicaPort!(primary.spec, index),
+          process: undefined,
+          state: 'stopped',
+          restarts: 0,
+          policy: { policy: 'never' },
+          backoffStep: 0,
+          stopping: false,
+          restartTimer: undefined,
+        };
+        this.services.set(name, r);
+        this.restartsTotal.inc(this.labels(r), 0);
+        started.push(name);
+        wanted.push(r);
+      } else if (!r.process?.running && !r.restartTimer) {
+        restarted.push(name);
+        wanted.push(r);
+      }
+    }
+    const launched = await Promise.allSettled(
+      wanted.map((r) => this.serialized(r.name, () => (started.includes(r.name) ? this.launch(r, false) : this.restartNow(r.name).then(() => undefined)))),
+    );
+    const failures = launched.flatMap((o, i) => (o.status === 'rejected' ? [{ r: wanted[i]!, error: o.reason as Error }] : []));
+    if (failures.length > 0) {
+      // A replica that never became ready is not left half-started.
+      for (const { r } of failures) await this.serialized(r.name, () => this.removeReplica(r)).catch(() => undefined);
+      const first = failures[0]!.error;
+      throw new SandboxError('COMPONENT_DIED', `scaling ${service} to ${replicas}: ${failures.map((f) => `${f.r.name} did not start (${f.error.message})`).join('; ')}`, {
+        ...(isSandboxError(first) ? { details: first.details, ...(first.hint ? { hint: first.hint } : {}) } : {}),
+      });
+    }
+    const instances = this.instancesOf(service);
+    return { service, replicas: instances.length, max, started, stopped, restarted, instances: instances.map((s) => this.statusOf(s)) };
+  }
+
+  private async removeReplica(r: Supervised): Promise<void> {
+    if (r.restartTimer) clearTimeout(r.restartTimer);
+    r.restartTimer = undefined;
+    r.stopping = true;
+    await r.process?.stop();
+    r.state = 'stopped';
+    this.services.delete(r.name);
+    this.restartsTotal.remove(this.labels(r));
+    this.upGauge.remove(this.labels(r));
   }
 
   /** Stop one service and keep it down (operator action; also used by tests). */
@@ -210,13 +368,13 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     const { spec } = s;
     if (isRestart) {
       s.restarts += 1;
-      this.restartsTotal.labels(spec.name).inc();
+      this.restartsTotal.inc(this.labels(s));
     }
     const crashAfter = s.policy.policy === 'on-failure' ? s.policy.crashAfterMs : undefined;
     s.state = 'starting';
     delete s.reason;
     const proc = await ManagedProcess.spawn({
-      name: spec.name,
+      name: s.name,
       command: process.execPath,
       args: ['--import', 'tsx', join(this.options.projectRoot, spec.entry)],
       cwd: this.options.projectRoot,
@@ -225,21 +383,24 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
         ...this.options.commonEnv,
         ...this.options.env(spec),
         SERVICE_NAME: spec.name,
+        // A replica is the same service (logs, traces) with state of its own (a crash loop
+        // injected into the primary is not resumed by a replica).
+        SERVICE_INSTANCE: s.name,
         HOST: this.host,
         PORT: String(s.port),
         ...(crashAfter !== undefined ? { SANDBOX_CRASH_AFTER_MS: String(crashAfter) } : {}),
       },
-      logFile: join(this.options.logDir, `${spec.name}.log`),
+      logFile: join(this.options.logDir, `${s.name}.log`),
       registry: this.options.registry,
       session: this.options.session,
     });
     s.process = proc;
-    this.upGauge.labels(spec.name).set(1);
-    this.record({ kind: 'process-start', service: spec.name, pid: proc.pid, restarts: s.restarts });
+    this.upGauge.set(this.labels(s), 1);
+    this.record({ kind: 'process-start', service: s.name, pid: proc.pid, restarts: s.restarts });
     void proc.exited.then((exit) => this.onExit(s, proc, exit.code, exit.signal));
     try {
       await waitForHttpReady({
-        component: spec.name,
+        component: s.name,
         url: `http://${this.host}:${s.port}${spec.readiness.path}`,
         timeoutMs: spec.readiness.timeoutMs,
         process: proc,
@@ -259,9 +420,9 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
 
   private onExit(s: Supervised, proc: ManagedProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (s.process !== proc) return;
-    this.upGauge.labels(s.spec.name).set(0);
+    if (this.services.get(s.name) === s) this.upGauge.set(this.labels(s), 0);
     const expected = s.stopping;
-    this.record({ kind: 'process-exit', service: s.spec.name, code, signal, expected });
+    this.record({ kind: 'process-exit', service: s.name, code, signal, expected });
     if (expected) {
       s.state = 'stopped';
       return;

@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import { SandboxError } from '../core/errors.ts';
 import { writeFileAtomic } from '../runtime/config/render.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
-import { sampleServiceNames } from '../stack/catalog.ts';
+import { sampleServiceNames, scalableServiceNames } from '../stack/catalog.ts';
 import { fetchAlerts } from './observers/alerts.ts';
 
 /**
@@ -35,6 +35,9 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
       await fetch(`${c.url}/chaos/faults`, { method: 'DELETE', headers, signal: AbortSignal.timeout(3000) }).then((r) => r.body?.cancel());
     }
   }
+  // A scale-out never leaks into the next scenario: every scalable service back to one instance.
+  // Done once every sample service is ready, so the gateway takes the one-instance upstream list.
+  for (const name of scalableServiceNames()) await scaleToOne(conn.controlUrl, name);
   const controller = byName.get('remediation-controller')?.url;
   const sink = byName.get('notification-sink')?.url;
   const prometheus = byName.get('prometheus')?.url;
@@ -77,6 +80,26 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
     await setDryRun(controller, !options.remediation);
   }
   if (sink) await fetch(`${sink}/deliveries`, { method: 'DELETE' }).then((r) => r.body?.cancel());
+}
+
+/**
+ * Back to one instance (the control API stops the replicas, drops their scrape targets and
+ * gives the gateway the primary alone as its upstream list); fails when that did not happen.
+ */
+export async function scaleToOne(controlUrl: string, service: string): Promise<void> {
+  const res = await fetch(`${controlUrl}/services/${service}/scale`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ replicas: 1 }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new SandboxError('COMPONENT_DIED', `${service} could not be scaled back to one instance: HTTP ${res.status} ${text.trim()}`);
+  const reply = JSON.parse(text) as { routing?: { via: string; error?: string }[] };
+  const failed = (reply.routing ?? []).filter((r) => r.error);
+  if (failed.length > 0) {
+    throw new SandboxError('COMPONENT_DIED', `${service} is back to one instance, but ${failed.map((r) => `${r.via} was not told (${r.error})`).join('; ')}`);
+  }
 }
 
 async function setDryRun(controller: string, dryRun: boolean): Promise<void> {

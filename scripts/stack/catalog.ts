@@ -44,6 +44,30 @@ export function sampleServiceNames(): string[] {
 }
 
 /**
+ * Scale-out naming: instance 1 of a service is the service itself (its name, port and log);
+ * instance n > 1 is `<service>-<n>` (status, pid registry, `<service>-<n>.log`, and the
+ * `replica` label of its Prometheus target).
+ */
+export function instanceName(service: string, index: number): string {
+  return index === 1 ? service : `${service}-${index}`;
+}
+
+/** How many instances of a service may run at once: 1 plus its reserved replica ports. */
+export function maxInstances(spec: ServiceSpec): number {
+  return 1 + (spec.replicaPorts?.length ?? 0);
+}
+
+/** Services that can be scaled out (they have replica ports in the plan). */
+export function scalableServiceNames(): string[] {
+  return services.filter((s) => maxInstances(s) > 1).map((s) => s.name);
+}
+
+/** Names of every replica instance the catalog allows (ml-service-2, ...), e.g. for `sandbox logs`. */
+export function replicaInstanceNames(): string[] {
+  return services.flatMap((s) => (s.replicaPorts ?? []).map((_p, i) => instanceName(s.name, i + 2)));
+}
+
+/**
  * Port layout for one sandbox. An offset moves every port at once, so that several sandboxes
  * (parallel CI shards, tests) can run on one machine.
  */
@@ -52,6 +76,8 @@ export interface PortPlan {
   control: number;
   stack(component: string, port?: string): number;
   service(name: string): number;
+  /** Ports of a service's extra instances (index 2, 3, ...); empty for a service that does not scale. */
+  replicas(name: string): { instance: string; index: number; port: number }[];
   all(): { owner: string; port: number }[];
 }
 
@@ -61,6 +87,8 @@ export function portPlan(offset = 0): PortPlan {
       hint: 'use a whole number between 0 and 50000 (SANDBOX_PORT_OFFSET)',
     });
   }
+  const replicas = (name: string) =>
+    (requireService(name).replicaPorts ?? []).map((p, i) => ({ instance: instanceName(name, i + 2), index: i + 2, port: p + offset }));
   return {
     offset,
     control: CONTROL_PORT + offset,
@@ -73,6 +101,7 @@ export function portPlan(offset = 0): PortPlan {
     service(name) {
       return requireService(name).port + offset;
     },
+    replicas,
     all() {
       return [
         { owner: 'sandbox control API', port: CONTROL_PORT + offset },
@@ -80,6 +109,8 @@ export function portPlan(offset = 0): PortPlan {
           Object.entries(c.ports).map(([n, p]) => ({ owner: `${c.name} (${n})`, port: p + offset })),
         ),
         ...services.map((s) => ({ owner: s.name, port: s.port + offset })),
+        // Scale-out replicas' ports are checked at start too: a replica started later must find its port free.
+        ...services.flatMap((s) => replicas(s.name).map((r) => ({ owner: r.instance, port: r.port }))),
       ];
     },
   };

@@ -22,6 +22,11 @@ export interface TargetAddressing {
    * dead target for it. Omitted: everything runs (the docker-compose file).
    */
   runs?(component: string): boolean;
+  /**
+   * Extra instances of a scaled-out service that run now (not the primary): each becomes a
+   * target of its own. Omitted: every service runs one instance (the docker-compose file).
+   */
+  replicas?(service: string): readonly { instance: string; port: number }[];
 }
 
 /**
@@ -31,8 +36,17 @@ export interface TargetAddressing {
 export function discoveryFiles(a: TargetAddressing): Record<string, FileSdGroup[]> {
   // Sample services' series carry service="<name>" (the contract). The sandbox's own processes
   // get component="<name>" instead: process_restarts_total has a service label of its own.
+  // A scaled-out service's replicas keep service="<name>", so rules that aggregate by service
+  // count every instance as that service; `replica="<name>-<n>"` tells them apart (the primary
+  // has no replica label, so its series are the same as without scale-out) and is what an
+  // alert on one replica carries to remediation.
   const hosted = (job: ServiceSpec['scrapeJob'], label: string): FileSdGroup[] =>
-    services.filter((s) => s.scrapeJob === job).map((s) => ({ targets: [`${a.host}:${a.servicePort(s.name)}`], labels: { [label]: s.name } }));
+    services
+      .filter((s) => s.scrapeJob === job)
+      .flatMap((s) => [
+        { targets: [`${a.host}:${a.servicePort(s.name)}`], labels: { [label]: s.name } },
+        ...(a.replicas?.(s.name) ?? []).map((r) => ({ targets: [`${a.host}:${r.port}`], labels: { [label]: s.name, replica: r.instance } })),
+      ]);
   const present = new Set(stackComponents.map((c) => c.name));
   const out: Record<string, FileSdGroup[]> = {};
   const runs = (component: string) => (a.runs ? a.runs(component) : true);

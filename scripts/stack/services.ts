@@ -16,6 +16,10 @@ export const services: readonly ServiceSpec[] = [
     scrapeJob: 'sample-services',
     env: ({ stateDir }) => ({ MODEL_REGISTRY_DIR: `${stateDir}/models` }),
     startOrder: 10,
+    // Scale-out: up to 3 instances behind the gateway (ml-service, ml-service-2, ml-service-3).
+    // 8082 and 8083 share no remainder modulo 50 with any other sandbox port, so sandboxes whose
+    // offsets differ by multiples of 50 (parallel shards, isolated tests) never collide.
+    replicaPorts: [8082, 8083],
   },
   {
     name: 'api-gateway',
@@ -25,9 +29,14 @@ export const services: readonly ServiceSpec[] = [
     port: 8080,
     readiness: { path: '/health', timeoutMs: 20_000 },
     scrapeJob: 'sample-services',
-    env: ({ urlOf }) => ({ ML_SERVICE_URL: urlOf('ml-service') }),
+    // ML_SERVICE_URLS: every ml-service instance running at this launch, so a gateway restarted
+    // while ml-service is scaled out keeps spreading calls over all of them.
+    env: ({ urlOf, instanceUrlsOf }) => ({ ML_SERVICE_URL: urlOf('ml-service'), ML_SERVICE_URLS: instanceUrlsOf('ml-service').join(',') }),
     // Readiness is /health, which does not need ml-service: both start at once.
     startOrder: 10,
+    routesTo: 'ml-service',
+    notScalable:
+      'api-gateway is the single entry point of the sandbox: load, probes and scenarios call it on one port, and nothing in front of it would spread calls over replicas',
   },
   {
     name: 'notification-sink',

@@ -103,10 +103,24 @@ export interface ServiceSpec {
   /** Environment beyond the common one (SERVICE_NAME, PORT, HOST, CHAOS_TOKEN, state dir). */
   env(ctx: ServiceEnvContext): Record<string, string>;
   startOrder: number;
+  /**
+   * Scale-out: the default ports of the extra instances the supervisor may run (instance 2, 3,
+   * ...), reserved in the port plan like every other port. Absent: one instance only.
+   */
+  replicaPorts?: readonly number[];
+  /** Why this service runs as one instance only; the control API's refusal to scale it names it. */
+  notScalable?: string;
+  /**
+   * This service spreads its calls over every running instance of the named service; the
+   * sandbox sets its upstream list (PUT /admin/upstreams) whenever that service is scaled.
+   */
+  routesTo?: string;
 }
 
 export interface ServiceEnvContext {
-  /** Base URL of another service or component, as this process reaches it. */
+  /** Base URL of another service or component, as this process reaches it (its primary instance). */
   urlOf(name: string): string;
+  /** Base URLs of every running instance of a service (the primary first), at this launch. */
+  instanceUrlsOf(name: string): string[];
   stateDir: string;
 }

@@ -1,7 +1,8 @@
 import { SandboxError } from '../core/errors.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { fetchAlerts } from '../scenario/observers/alerts.ts';
-import { sampleServiceNames } from '../stack/catalog.ts';
+import { scaleToOne } from '../scenario/prepare.ts';
+import { sampleServiceNames, scalableServiceNames } from '../stack/catalog.ts';
 
 /**
  * What trainees (and the facilitator's reset) do to the running sandbox. The fix actions are
@@ -137,13 +138,16 @@ export async function firingAlerts(prometheusUrl: string): Promise<FiringAlert[]
 
 /**
  * Back to a clean sandbox in seconds: faults cleared, crash loops ended, every sample service
- * ready, the receivers' and controller's records emptied, the circuit breaker automatic again.
+ * ready and scaled back to one instance, the receivers' and controller's records emptied, the
+ * circuit breaker automatic again.
  * Returns the alerts still active after waiting up to `waitMs` for them to resolve.
  */
 export async function resetSandboxQuick(conn: SandboxConnection, options: { dryRun: boolean; waitMs?: number }): Promise<string[]> {
   const status = await conn.status();
   const byName = new Map(status.components.map((c) => [c.name, c]));
   await Promise.all(sampleServiceNames().map((s) => clearFaults(conn, s)));
+  // Back to one instance of every scalable service, and the gateway's upstreams to match.
+  for (const s of scalableServiceNames()) await scaleToOne(conn.controlUrl, s).catch(() => undefined);
   const gateway = byName.get('api-gateway')?.url;
   if (gateway) {
     await fetch(`${gateway}/admin/circuit-breaker`, {

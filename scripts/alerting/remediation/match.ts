@@ -18,7 +18,14 @@ export function findPlaybook<P extends Pick<Playbook, 'match'>>(playbooks: reado
   return playbooks.find((p) => playbookMatches(p, labels));
 }
 
-/** The service an action acts on: its own `service:`, else the alert's `service` label. */
+/**
+ * The service an action acts on: its own `service:`, else the alert's `service` label. An alert
+ * about one scale-out replica (its scrape target carries replica="ml-service-2" beside
+ * service="ml-service") acts on that instance, so a replica that went down is restarted instead
+ * of the healthy primary; scale-out itself always acts on the whole service.
+ */
 export function targetService(action: ActionSpec, labels: Labels): string | undefined {
-  return action.service ?? (labels.service || undefined);
+  const service = action.service ?? (labels.service || undefined);
+  if (labels.replica && service === labels.service && action.action !== 'scale-out') return labels.replica;
+  return service;
 }

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, statSync, watch } from 'node:fs';
 import { SandboxError } from '../../core/errors.ts';
-import { allComponentNames } from '../../stack/catalog.ts';
+import { allComponentNames, replicaInstanceNames } from '../../stack/catalog.ts';
 import { layoutFrom, type GlobalOptions } from '../context.ts';
 
 /** `sandbox logs <component>`: print (and with --follow, keep printing) a component's log. */
 export async function logsCommand(component: string, opts: GlobalOptions & { follow?: boolean; lines?: string }): Promise<number> {
-  const known = [...allComponentNames(), 'host', 'reaper'];
+  // Scale-out replicas (ml-service-2, ...) log to files of their own.
+  const known = [...allComponentNames(), ...replicaInstanceNames(), 'host', 'reaper'];
   if (!known.includes(component)) {
     throw new SandboxError('UNKNOWN_COMPONENT', `unknown component "${component}"`, { hint: `components: ${known.join(', ')}` });
   }

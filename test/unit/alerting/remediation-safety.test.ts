@@ -30,6 +30,12 @@ describe('matching', () => {
     expect(targetService({ action: 'restart', service: 'ml-service' }, { service: 'api-gateway' })).toBe('ml-service');
     expect(targetService({ action: 'restart' }, { service: 'api-gateway' })).toBe('api-gateway');
     expect(targetService({ action: 'restart' }, {})).toBeUndefined();
+    // An alert on a scale-out replica acts on that instance; scale-out on the whole service.
+    const replica = { service: 'ml-service', replica: 'ml-service-2' };
+    expect(targetService({ action: 'restart' }, replica)).toBe('ml-service-2');
+    expect(targetService({ action: 'restart', service: 'ml-service' }, replica)).toBe('ml-service-2');
+    expect(targetService({ action: 'circuit-breaker', service: 'api-gateway', state: 'open' }, replica)).toBe('api-gateway');
+    expect(targetService({ action: 'scale-out', replicas: 2 }, replica)).toBe('ml-service');
   });
 });
 

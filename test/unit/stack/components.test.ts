@@ -53,6 +53,23 @@ describe('catalog: the observability backends', () => {
     expect(new Set(all).size).toBe(all.length);
   });
 
+  it('reserves ml-service’s scale-out replica ports in the plan, clear of other sandboxes’ ports', () => {
+    expect(portPlan(0).replicas('ml-service')).toEqual([
+      { instance: 'ml-service-2', index: 2, port: 8082 },
+      { instance: 'ml-service-3', index: 3, port: 8083 },
+    ]);
+    expect(portPlan(1000).replicas('ml-service').map((r) => r.port)).toEqual([9082, 9083]);
+    expect(portPlan(0).replicas('api-gateway')).toEqual([]);
+    const all = portPlan(0).all();
+    expect(all).toContainEqual({ owner: 'ml-service-2', port: 8082 });
+    expect(all).toContainEqual({ owner: 'ml-service-3', port: 8083 });
+    // Parallel shards step offsets by 50 and isolated tests by 100: a replica port shares no
+    // remainder modulo 50 with any other port, so it is never another sandbox's port.
+    for (const r of portPlan(0).replicas('ml-service')) {
+      expect(all.filter((p) => p.owner !== r.instance && p.port % 50 === r.port % 50), r.instance).toEqual([]);
+    }
+  });
+
   it('starts the backends after Prometheus, so none of them delays its start', () => {
     for (const name of ['grafana', 'loki', 'tempo', 'localstack']) expect(spec(name).startOrder).toBeGreaterThan(spec('prometheus').startOrder);
   });

@@ -38,6 +38,20 @@ describe('discoveryFiles', () => {
     expect(noExporter.blackbox).toEqual([]);
   });
 
+  it('lists a scaled-out service’s replicas as targets of their own, service label kept, told apart by replica', () => {
+    const files = discoveryFiles({ ...addressing(), replicas: (s) => (s === 'ml-service' ? [{ instance: 'ml-service-2', port: 8082 }] : []) });
+    expect(files['sample-services']).toEqual([
+      { targets: ['127.0.0.1:8081'], labels: { service: 'ml-service' } },
+      { targets: ['127.0.0.1:8082'], labels: { service: 'ml-service', replica: 'ml-service-2' } },
+      { targets: ['127.0.0.1:8080'], labels: { service: 'api-gateway' } },
+    ]);
+    // Without replicas (the compose file, a sandbox at one instance) the file is what it always was.
+    expect(discoveryFiles(addressing())['sample-services']).toEqual([
+      { targets: ['127.0.0.1:8081'], labels: { service: 'ml-service' } },
+      { targets: ['127.0.0.1:8080'], labels: { service: 'api-gateway' } },
+    ]);
+  });
+
   it('prometheus.yml scrapes Grafana, Loki and Tempo from their discovery files, and LocalStack not at all', () => {
     for (const c of LGTM) expect(job(c)?.file_sd_configs?.[0]?.files, c).toEqual([`targets/${c}.json`]);
     expect(job('localstack')).toBeUndefined();

@@ -19,7 +19,7 @@ const describers: { [K in ActionName]: Describer<K> } = {
   'rollback-model': (_s, service) => `roll back the model on ${service}`,
   'circuit-breaker': (s, service) => `set the circuit breaker on ${service} to ${s.state}${s.holdFor ? ` for ${s.holdFor / 1000}s` : ''}`,
   'clear-faults': (s, service) => `clear faults on ${service}${s.stopRestartLoop ? ', stop its restart loop and restart it' : ''}`,
-  'scale-out': (s, service) => `scale ${service} to ${s.replicas} replicas`,
+  'scale-out': (s, service) => `scale ${service} out to at least ${s.replicas} instances`,
 };
 
 export function runAction(spec: ActionSpec, ctx: ActionContext): Promise<ActionOutcome> {
