@@ -20,6 +20,7 @@ import { selectRuntime, type RuntimeChoice } from './select-runtime.ts';
 import { Supervisor } from './supervisor.ts';
 import { clearSessionInfo, readSessionInfo, stateLayout, writeSessionInfo, type SessionInfo, type StateLayout } from './state.ts';
 import type { StackRuntime } from './types.ts';
+import { allSettledOrThrow } from '../core/settle.ts';
 
 export { PROJECT_ROOT };
 
@@ -202,7 +203,8 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
       control.listen(ports.control, '127.0.0.1', () => resolve());
     });
     prepareStackConfig(layout, ports, runtime);
-    await Promise.all([
+    // Both halves finish (or fail) before a failure stops the sandbox, so nothing starts after the stop.
+    await allSettledOrThrow<unknown>([
       runtime.start({
         components: stackComponents,
         hostPort: (c, p) => ports.stack(c, p),

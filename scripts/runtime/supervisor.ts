@@ -8,6 +8,7 @@ import { ManagedProcess } from './processes/managed-process.ts';
 import type { PidRegistry } from './processes/pid-registry.ts';
 import { waitForHttpReady } from './processes/readiness.ts';
 import type { ComponentStatus } from './types.ts';
+import { allSettledOrThrow } from '../core/settle.ts';
 
 /** 'never': a crashed process stays down (until remediation or the operator restarts it).
  *  'on-failure': restart with exponential back-off, as an orchestrator would (crash loops). */
@@ -152,7 +153,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     }
     const orders = [...new Set(specs.map((s) => s.startOrder))].sort((a, b) => a - b);
     for (const order of orders) {
-      await Promise.all(specs.filter((s) => s.startOrder === order).map((s) => this.launch(this.require(s.name), false)));
+      await allSettledOrThrow(specs.filter((s) => s.startOrder === order).map((s) => this.launch(this.require(s.name), false)));
     }
   }
 

@@ -9,6 +9,7 @@ import { buildContainerPlans, type ConfigDelivery, type ContainerPlan } from './
 import { removeSandboxContainers } from './remove.ts';
 import { LineTail } from './log-tail.ts';
 import { isPortConflict, toContainer } from './to-container.ts';
+import { allSettledOrThrow } from '../../core/settle.ts';
 
 // `sandbox down` loads this module for a detached docker sandbox; one import gives it both.
 export { removeSandboxContainers };
@@ -85,7 +86,7 @@ export class DockerRuntime implements StackRuntime {
     const orders = [...new Set(plans.map((p) => p.startOrder))].sort((a, b) => a - b);
     for (const order of orders) {
       const batch = plans.filter((p) => p.startOrder === order);
-      await Promise.all(batch.map((p) => this.startOne(p, plan.logFile(p.name), local ? '127.0.0.1' : '', host)));
+      await allSettledOrThrow(batch.map((p) => this.startOne(p, plan.logFile(p.name), local ? '127.0.0.1' : '', host)));
     }
     return this.status();
   }

@@ -8,6 +8,7 @@ import type { PidRegistry } from '../processes/pid-registry.ts';
 import { waitForHttpReady } from '../processes/readiness.ts';
 import type { ComponentStatus, StackPlan, StackRuntime } from '../types.ts';
 import { findBinary } from './binaries.ts';
+import { allSettledOrThrow } from '../../core/settle.ts';
 
 /**
  * Runs each stack component as a child process of a binary found on PATH. A component without a
@@ -56,7 +57,7 @@ export class NativeRuntime implements StackRuntime {
     const orders = [...new Set(plan.components.map((c) => c.startOrder))].sort((a, b) => a - b);
     for (const order of orders) {
       const batch = plan.components.filter((c) => c.startOrder === order && !this.statuses.has(c.name));
-      await Promise.all(batch.map((c) => this.startOne(c, plan)));
+      await allSettledOrThrow(batch.map((c) => this.startOne(c, plan)));
     }
     return this.status();
   }
