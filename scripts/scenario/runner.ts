@@ -35,7 +35,8 @@ export interface RunOptions {
 export async function runScenario(conn: SandboxConnection, scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
   const reporters = options.reporters ?? [];
   reporters.forEach((r) => r.onScenarioStart?.(scenario.name));
-  const timeline = new TimelineRecorder();
+  // Replaced once the sandbox is reset (below): `t` counts from the scenario's start (design.md).
+  let timeline = new TimelineRecorder();
   const emitted = new Set<object>();
   const flushEvents = () => {
     for (const e of timeline.events) {
@@ -68,6 +69,9 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
       uninstallRules = await installRunConfig(conn, urls.prometheus!, scenario.ruleFiles, `${scenario.name}-${randomBytes(3).toString('hex')}`);
     }
 
+    // The origin every `t`, fault schedule and observation window counts from: now, after the
+    // reset and rule install (seconds that would otherwise cut the window short).
+    timeline = new TimelineRecorder();
     timeline.record({ kind: 'scenario-start', scenario: scenario.name });
     // Fault windows as Grafana annotations where Grafana is ready; nothing where it does not run.
     const annotator = grafanaFaultAnnotator(components, { scenario: scenario.name, timeline });
