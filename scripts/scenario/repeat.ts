@@ -15,17 +15,21 @@ const TIME_METRICS = ['mttdSeconds', 'timeToNotifySeconds', 'timeToRemediateSeco
 
 /**
  * One verdict from several runs of a scenario. Each expectation must hold in at least
- * `percentile`% of the runs that ran (100: all of them); observed times, metrics and targets are
- * taken at that percentile. The timeline shown is the first failing run's (else the last run's),
+ * `percentile`% of the runs attempted (100: all of them); an errored run held nothing, and when
+ * errored runs are why the verdict fails, the outcome is `errored` with their error (the sandbox,
+ * not the monitoring, fell short). Observed times, metrics and targets are taken at that
+ * percentile of the runs that ran. The timeline shown is the first failing run's (else the last run's),
  * because that is the one a reader needs to see.
  */
 export function aggregateRuns(scenario: Scenario, runs: readonly ScenarioResult[]): ScenarioResult {
   if (runs.length === 1) return runs[0]!;
   const p = scenario.repeat.percentile;
-  const ran = runs.filter((r) => r.outcome !== 'errored' && r.outcome !== 'skipped');
+  const attempted = runs.filter((r) => r.outcome !== 'skipped');
+  const errored = attempted.filter((r) => r.outcome === 'errored');
+  const ran = attempted.filter((r) => r.outcome !== 'errored');
   const shown = ran.find((r) => r.outcome === 'failed') ?? ran.at(-1) ?? runs.at(-1)!;
   const at = (values: (number | null)[]) => percentile(values.filter((v): v is number => v !== null), p);
-  const needed = Math.ceil((p / 100) * ran.length);
+  const needed = Math.ceil((p / 100) * attempted.length);
 
   const expectations: ExpectationResult[] = (ran[0]?.expectations ?? []).map((first, i) => {
     const column = ran.map((r) => r.expectations[i]!).filter(Boolean);
@@ -33,7 +37,7 @@ export function aggregateRuns(scenario: Scenario, runs: readonly ScenarioResult[
     const observed = at(column.map((e) => e.observedSeconds));
     const passed = first.kind === 'target' ? observed !== null && first.withinSeconds !== null && observed <= first.withinSeconds : held >= needed;
     const failing = column.find((e) => !e.passed);
-    const share = `held in ${held}/${column.length} runs (needs ${needed}, p${p})`;
+    const share = `held in ${held}/${attempted.length} runs (needs ${needed}, p${p}${errored.length > 0 ? `; ${errored.length} errored` : ''})`;
     return {
       ...first,
       passed,
@@ -50,7 +54,7 @@ export function aggregateRuns(scenario: Scenario, runs: readonly ScenarioResult[
     ...shown.metrics,
     ...Object.fromEntries(TIME_METRICS.map((k) => [k, at(ran.map((r) => r.metrics[k]))])),
   };
-  const outcome = ran.length === 0 ? 'errored' : expectations.every((e) => e.passed) ? 'passed' : 'failed';
+  const outcome = ran.length === 0 ? 'errored' : expectations.every((e) => e.passed) ? 'passed' : errored.length > 0 ? 'errored' : 'failed';
   return {
     ...shown,
     outcome,
@@ -58,6 +62,6 @@ export function aggregateRuns(scenario: Scenario, runs: readonly ScenarioResult[
     expectations,
     durationSeconds: Math.round(runs.reduce((s, r) => s + r.durationSeconds, 0) * 100) / 100,
     repeat: { runs: runs.length, percentile: p, passedRuns: ran.filter((r) => r.outcome === 'passed').length, outcomes: runs.map((r) => r.outcome), stats },
-    ...(ran.length === 0 && runs.at(-1)?.error ? { error: runs.at(-1)!.error! } : {}),
+    ...(outcome === 'errored' && errored[0]?.error ? { error: errored[0].error } : {}),
   };
 }

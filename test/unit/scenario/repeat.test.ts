@@ -47,8 +47,17 @@ describe('repeat', () => {
     expect(r.expectations[1]).toMatchObject({ kind: 'target', passed: true, observedSeconds: 4 });
   });
 
-  it('an errored run does not count as a run that held; all errored is errored', () => {
-    expect(aggregateRuns(scenario(100), [run(3), run(null, 'errored')]).repeat!.outcomes).toEqual(['passed', 'errored']);
+  it('an errored run does not count as a run that held; when that sinks the verdict the outcome is errored, with its error', () => {
+    const erroredRun = { ...run(null, 'errored'), error: { code: 'COMPONENT_DIED', message: 'prometheus died' } };
+    const p100 = aggregateRuns(scenario(100), [run(3), erroredRun]);
+    expect(p100.repeat!.outcomes).toEqual(['passed', 'errored']);
+    expect(p100.outcome).toBe('errored');
+    expect(p100.error).toEqual({ code: 'COMPONENT_DIED', message: 'prometheus died' });
+    expect(p100.expectations[0]).toMatchObject({ passed: false, message: 'held in 1/2 runs (needs 2, p100; 1 errored)' });
+    // At p50 one run of two suffices: the errored one is reported, not hidden, but does not decide.
+    const p50 = aggregateRuns(scenario(50), [run(3), erroredRun]);
+    expect(p50.outcome).toBe('passed');
+    expect(p50.expectations[0]!.message).toBe('held in 1/2 runs (needs 1, p50; 1 errored)');
     expect(aggregateRuns(scenario(100), [run(null, 'errored'), run(null, 'errored')]).outcome).toBe('errored');
   });
 });
