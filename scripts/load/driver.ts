@@ -1,6 +1,7 @@
 import hdr from 'hdr-histogram-js';
 import { SandboxError } from '../core/errors.ts';
-import { findK6, k6MissingError } from './k6/binary.ts';
+import { findK6 } from './k6/binary.ts';
+import { chooseK6Way, type K6Way } from './k6/way.ts';
 import { arrivalTimes, type ArrivalProfile, type LoadEngine } from './schedule.ts';
 
 export interface RequestMixEntry {
@@ -15,8 +16,17 @@ export interface RequestMixEntry {
  * either way: arrivals do not wait for responses.
  */
 export interface LoadProfile extends ArrivalProfile {
-  /** `builtin` (default): this process sends; `k6`: the k6 binary sends (scripts/load/k6/). */
+  /**
+   * `builtin` (default): this process sends; `k6`: the k6 binary sends (scripts/load/k6/), or,
+   * without one on the docker runtime, k6 in the grafana/k6 image (k6/container.ts).
+   */
   engine?: LoadEngine;
+  /**
+   * The sandbox the load runs in, for the k6 engine: its runtime decides whether a missing k6
+   * binary means the k6 image (docker) or an error (k6/way.ts); the image's container carries
+   * the session's labels, so `sandbox down` and the runtime's stop remove it.
+   */
+  sandbox?: { runtime: string; labels: Readonly<Record<string, string>> };
   requests: readonly RequestMixEntry[];
   baseUrl: string;
   /** Body for a request; undefined sends none. */
@@ -75,19 +85,40 @@ export class LoadDriver {
   private finish: (() => void) | undefined;
   private readonly pending = new Set<Promise<void>>();
   private readonly controller = new AbortController();
+  private readonly k6: Exclude<K6Way, { kind: 'missing' }> | undefined;
 
   constructor(private readonly profile: LoadProfile) {
     assertLoopback(profile.baseUrl);
-    // Fail before the scenario starts rather than when the load should begin.
-    if (profile.engine === 'k6' && !findK6()) throw k6MissingError();
+    if (profile.engine === 'k6') {
+      // Fail before the scenario starts rather than when the load should begin.
+      const way = chooseK6Way({ binary: findK6(), runtime: profile.sandbox?.runtime });
+      if (way.kind === 'missing') throw way.error;
+      this.k6 = way;
+    }
+  }
+
+  /**
+   * Work that must not delay the load once a scenario's clock runs: k6 in a container (docker
+   * runtime, no k6 binary) pulls its image and exposes the target's host port to containers now.
+   * Nothing for the builtin engine or a k6 binary.
+   */
+  async prepare(): Promise<void> {
+    if (this.k6?.kind !== 'container') return;
+    const { prepareK6Container } = await import('./k6/container.ts');
+    await prepareK6Container(this.k6.image, this.profile.baseUrl);
   }
 
   /** Resolves when the duration has passed (or stop() was called) and in-flight requests settled. */
   async run(): Promise<LoadSummary> {
-    if (this.profile.engine === 'k6') {
+    if (this.k6?.kind === 'binary') {
       const { runK6 } = await import('./k6/runner.ts');
       if (this.stopped) return this.result();
-      return runK6(this.profile, { signal: this.controller.signal });
+      return runK6(this.profile, { signal: this.controller.signal, binary: this.k6.binary });
+    }
+    if (this.k6?.kind === 'container') {
+      const { runK6InContainer } = await import('./k6/container.ts');
+      if (this.stopped) return this.result();
+      return runK6InContainer(this.profile, { signal: this.controller.signal, labels: this.profile.sandbox?.labels ?? {} });
     }
     const { durationSeconds } = this.profile;
     // Bounded in count (the schedule is finite) and in time (the loop ends at the duration).

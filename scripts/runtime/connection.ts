@@ -11,6 +11,8 @@ export interface SandboxConnection {
   chaosToken: string;
   /** Directory whose scenario-rules/ Prometheus loads (scenario `rules:`). */
   prometheusConfigDir: string;
+  /** The sandbox's state dir: with the session, the labels of its containers (session.ts). */
+  stateDir?: string;
   status(): Promise<StatusDocument>;
   urlOf(component: string): Promise<string>;
 }
@@ -33,6 +35,7 @@ export function connectionFrom(info: SessionInfo, layout: StateLayout): SandboxC
     controlUrl: info.controlUrl,
     chaosToken: info.chaosToken,
     prometheusConfigDir: layout.configDir('prometheus'),
+    stateDir: layout.root,
     status,
     async urlOf(component) {
       const doc = await status();

@@ -69,6 +69,33 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
       uninstallRules = await installRunConfig(conn, urls.prometheus!, scenario.ruleFiles, `${scenario.name}-${randomBytes(3).toString('hex')}`);
     }
 
+    if (scenario.load.rate > 0) {
+      const nextBody = predictBodies();
+      // engine builtin or k6 (the constructor fails fast when k6 is missing); both summarise alike.
+      // On the docker runtime without a k6 binary, k6 runs in a container labelled as this
+      // sandbox's containers are (session.ts), so `sandbox down` and the runtime's stop find it.
+      load = new LoadDriver({
+        rate: scenario.load.rate,
+        durationSeconds: scenario.load.durationSeconds,
+        executor: scenario.load.executor,
+        engine: scenario.load.engine,
+        startRate: scenario.load.startRate,
+        stages: scenario.load.stages,
+        requests: scenario.load.requests,
+        baseUrl: urls['api-gateway']!,
+        body: (entry) => (entry.method === 'GET' || entry.method === 'DELETE' ? undefined : nextBody()),
+        sandbox: {
+          runtime: conn.runtime,
+          labels: {
+            'org.observability-sandbox.session': conn.session,
+            ...(conn.stateDir ? { 'org.observability-sandbox.state-dir': conn.stateDir } : {}),
+          },
+        },
+      });
+      // Before the clock starts: k6 in a container pulls its image and exposes the target's port.
+      await load.prepare();
+    }
+
     // The origin every `t`, fault schedule and observation window counts from: now, after the
     // reset and rule install (seconds that would otherwise cut the window short).
     timeline = new TimelineRecorder();
@@ -102,20 +129,7 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     stops.push({ stop: async () => clearInterval(eventTicker) });
 
     let loadDone: Promise<void> = Promise.resolve();
-    if (scenario.load.rate > 0) {
-      const nextBody = predictBodies();
-      // engine builtin or k6 (the constructor fails fast when k6 is missing); both summarise alike.
-      load = new LoadDriver({
-        rate: scenario.load.rate,
-        durationSeconds: scenario.load.durationSeconds,
-        executor: scenario.load.executor,
-        engine: scenario.load.engine,
-        startRate: scenario.load.startRate,
-        stages: scenario.load.stages,
-        requests: scenario.load.requests,
-        baseUrl: urls['api-gateway']!,
-        body: (entry) => (entry.method === 'GET' || entry.method === 'DELETE' ? undefined : nextBody()),
-      });
+    if (load) {
       // `rate`: the constant rate, or a ramp's peak.
       timeline.record({ kind: 'load-start', rate: scenario.load.rate, durationSeconds: scenario.load.durationSeconds });
       const driver = load;

@@ -75,7 +75,7 @@ export const scenarioSchema = z.strictObject({
   // loader's, so each problem names its key.
   load: z.strictObject({
     executor: z.enum(EXECUTORS).optional().describe('constant-arrival-rate (default): `rate` per second; ramping-arrival-rate: `startRate`, then `stages`'),
-    engine: z.enum(LOAD_ENGINES).optional().describe('builtin (default): the sandbox sends the load; k6: the k6 binary on PATH sends it'),
+    engine: z.enum(LOAD_ENGINES).optional().describe('builtin (default): the sandbox sends the load; k6: the k6 binary on PATH sends it (without one, on the docker runtime: k6 in the grafana/k6 image)'),
     rate: z.number().min(0).max(MAX_RATE, `at most ${MAX_RATE} requests per second`).optional().describe('constant-arrival-rate: requests per second'),
     startRate: z.number().min(0).max(MAX_RATE, `at most ${MAX_RATE} requests per second`).optional().describe('ramping-arrival-rate: requests per second at the start (default 0)'),
     stages: z

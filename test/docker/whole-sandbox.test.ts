@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dockerClient, probeDockerEngine } from '../../scripts/runtime/docker/engine.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -38,6 +38,34 @@ describe.skipIf(!engine.available)('the whole sandbox on the docker runtime', ()
     const r = await runCli(['test', 'scenarios/service-crash.yaml', '--runtime', 'docker', '--parallel', '1', '-q', '--report-dir', join(stateDir, 'reports')], env, 600_000);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     // Containers carry the state dir as a label (session.ts): none may outlive `sandbox test`.
+    const docker = await dockerClient();
+    const left = await docker.listContainers({ all: true, filters: { label: [`org.observability-sandbox.state-dir=${stateDir}`] } });
+    expect(left.map((c) => c.Names.join(','))).toEqual([]);
+  }, 900_000);
+
+  it('runs the k6 engine in the grafana/k6 image when no k6 binary is on PATH, with the container gone after the run', async () => {
+    const { env, stateDir } = await isolatedSandbox('docker-k6-');
+    // PATH without any directory that holds a k6 executable: the docker runtime must use the image.
+    const path = (env.PATH ?? '').split(delimiter).filter((dir) => {
+      try {
+        accessSync(join(dir, 'k6'), constants.X_OK);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const reportDir = join(stateDir, 'reports');
+    const r = await runCli(
+      ['test', 'test/fixtures/scenarios/k6-docker.yaml', '--runtime', 'docker', '--parallel', '1', '-q', '--report-dir', reportDir],
+      { ...env, PATH: path.join(delimiter) },
+      600_000,
+    );
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as { scenarios: { name: string; load?: { sent: number; failed: number } }[] };
+    const load = report.scenarios.find((s) => s.name === 'k6-docker')?.load;
+    // 10 rps for 15 s through host.testcontainers.internal to the api-gateway on the host.
+    expect(load?.sent).toBeGreaterThanOrEqual(140);
+    expect(load?.failed).toBe(0);
     const docker = await dockerClient();
     const left = await docker.listContainers({ all: true, filters: { label: [`org.observability-sandbox.state-dir=${stateDir}`] } });
     expect(left.map((c) => c.Names.join(','))).toEqual([]);

@@ -9,7 +9,14 @@ import { k6Options, type K6OptionsInput } from './options.ts';
  * over k6's test-wide iteration number, so both engines send the same mix.
  */
 export interface K6ScriptInput extends K6OptionsInput {
+  /** The api-gateway's URL on this machine: loopback only, checked. */
   baseUrl: string;
+  /**
+   * The URL the script sends to, when k6 reaches `baseUrl` by another name: from a container, the
+   * same host port at host.testcontainers.internal (k6/container-plan.ts), and nothing else.
+   * Default: baseUrl.
+   */
+  sendTo?: string;
   requests: readonly RequestMixEntry[];
   /** Body of request i for an entry; undefined sends none (as LoadProfile.body). */
   body?: (entry: RequestMixEntry, index: number) => unknown;
@@ -58,7 +65,8 @@ export function payloadPool(input: Pick<K6ScriptInput, 'requests' | 'body' | 'pa
 export function generateK6Script(input: K6ScriptInput): string {
   assertLoopback(input.baseUrl);
   if (input.requests.length === 0) throw new Error('the load needs at least one request in its mix');
-  const baseUrl = input.baseUrl.replace(/\/+$/, '');
+  if (input.sendTo !== undefined) assertSameTarget(input.baseUrl, input.sendTo);
+  const baseUrl = (input.sendTo ?? input.baseUrl).replace(/\/+$/, '');
   const requests = payloadPool(input);
   const totalWeight = requests.reduce((a, r) => a + r.weight, 0);
   const options = k6Options(input);
@@ -115,4 +123,22 @@ export default function () {
   if (counter) counter.add(1);
 }
 `;
+}
+
+/**
+ * How a container reaches a port of this machine: testcontainers' port forwarder (an sshd
+ * container with a reverse tunnel) answers at this name in every container created after the port
+ * was exposed, and connects to localhost:<same port> here. docker-runtime.ts's TESTCONTAINERS_HOST,
+ * repeated so that the k6 modules stay free of testcontainers; a unit test keeps them equal.
+ */
+export const CONTAINER_HOST_ALIAS = 'host.testcontainers.internal';
+
+/** `sendTo` names the checked loopback target another way: the forwarder's host name, same port and path. */
+function assertSameTarget(baseUrl: string, sendTo: string): void {
+  const a = new URL(baseUrl);
+  const b = new URL(sendTo);
+  const samePath = a.pathname.replace(/\/+$/, '') === b.pathname.replace(/\/+$/, '');
+  if (b.hostname !== CONTAINER_HOST_ALIAS || a.protocol !== b.protocol || a.port !== b.port || !samePath) {
+    throw new Error(`the k6 script's target ${sendTo} is not ${baseUrl} by another host name`);
+  }
 }
