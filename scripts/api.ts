@@ -31,7 +31,7 @@ export async function runScenario(
   const loaded = typeof scenario === 'string' ? prepareScenarios([scenario])[0]! : scenario;
   return runOne(conn, loaded, {
     remediation: options.remediation ?? true,
-    detection: readDetectionConfig(conn.prometheusConfigDir, loaded.ruleFiles),
+    detection: readDetectionConfig(conn.prometheusConfigDir, loaded.ruleFiles, conn.alertmanagerConfigDir),
     ...(options.reporters ? { reporters: options.reporters } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

@@ -43,9 +43,10 @@ function summaryTable(scenarios: readonly ScenarioResult[]): string {
   const rows = scenarios.map((s, i) => {
     const m = s.metrics;
     const b = bounds(m.detectionFloorSeconds, m.detectionCeilingSeconds);
-    return `<tr><td><a href="#${anchor(i)}">${esc(s.name)}</a></td><td>${badge(s.outcome)}</td><td>${esc(seconds(m.mttdSeconds))}${b ? ` <span class="muted">(${esc(b)})</span>` : ''}</td><td>${esc(seconds(m.timeToNotifySeconds))}</td><td>${esc(seconds(m.timeToRemediateSeconds))}</td><td>${esc(seconds(m.mttrSeconds))}</td><td>${esc(seconds(s.targets.mttdSeconds))} / ${esc(seconds(s.targets.mttrSeconds))}</td></tr>`;
+    const nb = bounds(m.notificationFloorSeconds ?? null, m.notificationCeilingSeconds ?? null);
+    return `<tr><td><a href="#${anchor(i)}">${esc(s.name)}</a></td><td>${badge(s.outcome)}</td><td>${esc(seconds(m.mttdSeconds))}${b ? ` <span class="muted">(${esc(b)})</span>` : ''}</td><td>${esc(seconds(m.timeToNotifySeconds))}${nb ? ` <span class="muted">(${esc(nb)})</span>` : ''}</td><td>${esc(seconds(m.timeToRemediateSeconds))}</td><td>${esc(seconds(m.mttrSeconds))}</td><td>${esc(seconds(s.targets.mttdSeconds))} / ${esc(seconds(s.targets.mttrSeconds))}</td></tr>`;
   });
-  return `<table class="summary"><thead><tr><th>scenario</th><th>outcome</th><th>MTTD (floor–ceiling)</th><th>notify</th><th>remediate</th><th>MTTR</th><th>targets MTTD / MTTR</th></tr></thead><tbody>
+  return `<table class="summary"><thead><tr><th>scenario</th><th>outcome</th><th>MTTD (floor–ceiling)</th><th>notify (floor–ceiling)</th><th>remediate</th><th>MTTR</th><th>targets MTTD / MTTR</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>`;
 }
@@ -73,9 +74,13 @@ function metricCards(s: ScenarioResult): string {
     m.detectionCeilingSeconds !== null ? `ceiling ${seconds(m.detectionCeilingSeconds)}` : '',
     s.targets.mttdSeconds !== null ? `target ${seconds(s.targets.mttdSeconds)}` : '',
   ].filter(Boolean);
+  const notification = [
+    (m.notificationFloorSeconds ?? null) !== null ? `floor ${seconds(m.notificationFloorSeconds)}` : '',
+    (m.notificationCeilingSeconds ?? null) !== null ? `ceiling ${seconds(m.notificationCeilingSeconds)}` : '',
+  ].filter(Boolean);
   const cards = [
     card('MTTD', m.mttdSeconds, detection.join(' · ') || 'first fault → alert firing', over(m.mttdSeconds, s.targets.mttdSeconds)),
-    card('Time to notify', m.timeToNotifySeconds, 'first fault → first delivery', false),
+    card('Time to notify', m.timeToNotifySeconds, notification.join(' · ') || 'first fault → first delivery', false),
     card('Time to remediate', m.timeToRemediateSeconds, 'first fault → remediation succeeded', false),
     card('MTTR', m.mttrSeconds, s.targets.mttrSeconds !== null ? `target ${seconds(s.targets.mttrSeconds)}` : 'first fault → alert resolved', over(m.mttrSeconds, s.targets.mttrSeconds)),
   ];

@@ -67,6 +67,8 @@ function scenarioDocument(s: ScenarioResult): ScenarioDocument {
       mttrSeconds: num(m.mttrSeconds),
       detectionFloorSeconds: num(m.detectionFloorSeconds),
       detectionCeilingSeconds: num(m.detectionCeilingSeconds),
+      notificationFloorSeconds: num(m.notificationFloorSeconds),
+      notificationCeilingSeconds: num(m.notificationCeilingSeconds),
     },
     expectations: s.expectations.map((e) => ({
       kind: e.kind,

@@ -62,7 +62,7 @@ function systemOut(s: ScenarioResult): string {
   const m = s.metrics;
   const lines = [
     `MTTD ${seconds(m.mttdSeconds)} (floor ${seconds(m.detectionFloorSeconds)}, ceiling ${seconds(m.detectionCeilingSeconds)}), ` +
-      `notify ${seconds(m.timeToNotifySeconds)}, remediate ${seconds(m.timeToRemediateSeconds)}, MTTR ${seconds(m.mttrSeconds)}`,
+      `notify ${seconds(m.timeToNotifySeconds)} (floor ${seconds(m.notificationFloorSeconds)}, ceiling ${seconds(m.notificationCeilingSeconds)}), remediate ${seconds(m.timeToRemediateSeconds)}, MTTR ${seconds(m.mttrSeconds)}`,
     ...s.expectations.map((e) => `${e.passed ? 'ok  ' : 'FAIL'} ${e.kind} ${e.name}: ${e.message}`),
     'timeline:',
     ...s.timeline.map((e) => `${e.t.toFixed(3).padStart(9)}s  ${e.at}  ${e.kind.padEnd(14)}  ${e.detail}`),

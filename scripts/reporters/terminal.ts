@@ -103,17 +103,19 @@ export class TerminalReporter implements Reporter {
   }
 
   private table(scenarios: readonly ScenarioResult[]): string[] {
-    const header = ['scenario', 'outcome', 'MTTD (floor–ceiling)', 'notify', 'remediate', 'MTTR', 'targets MTTD/MTTR'];
+    const header = ['scenario', 'outcome', 'MTTD (floor–ceiling)', 'notify (floor–ceiling)', 'remediate', 'MTTR', 'targets MTTD/MTTR'];
     const rows = scenarios.map((s) => {
       const m = s.metrics;
       const b = bounds(m.detectionFloorSeconds, m.detectionCeilingSeconds);
       const mttd = `${seconds(m.mttdSeconds)}${b ? ` (${b})` : ''}`;
+      const nb = bounds(m.notificationFloorSeconds ?? null, m.notificationCeilingSeconds ?? null);
+      const notify = `${seconds(m.timeToNotifySeconds)}${nb ? ` (${nb})` : ''}`;
       const [, color] = outcomeLabel[s.outcome];
       return [
         s.name,
         this.paint(color, s.outcome),
         this.paint(this.mttdColor(s), mttd),
-        seconds(m.timeToNotifySeconds),
+        this.paint(over(m.timeToNotifySeconds, m.notificationCeilingSeconds ?? null) ? 'yellow' : undefined, notify),
         seconds(m.timeToRemediateSeconds),
         this.paint(over(m.mttrSeconds, s.targets.mttrSeconds) ? 'red' : undefined, seconds(m.mttrSeconds)),
         `${seconds(s.targets.mttdSeconds)} / ${seconds(s.targets.mttrSeconds)}`,

@@ -11,6 +11,8 @@ export interface SandboxConnection {
   chaosToken: string;
   /** Directory whose scenario-rules/ Prometheus loads (scenario `rules:`). */
   prometheusConfigDir: string;
+  /** Directory of the sandbox's rendered alertmanager.yml (its route timers bound time to notify). */
+  alertmanagerConfigDir: string;
   /** The sandbox's state dir: with the session, the labels of its containers (session.ts). */
   stateDir?: string;
   status(): Promise<StatusDocument>;
@@ -35,6 +37,7 @@ export function connectionFrom(info: SessionInfo, layout: StateLayout): SandboxC
     controlUrl: info.controlUrl,
     chaosToken: info.chaosToken,
     prometheusConfigDir: layout.configDir('prometheus'),
+    alertmanagerConfigDir: layout.configDir('alertmanager'),
     stateDir: layout.root,
     status,
     async urlOf(component) {

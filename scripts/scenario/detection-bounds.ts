@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { parseDuration } from '../core/duration.ts';
 import { SandboxError } from '../core/errors.ts';
@@ -11,50 +11,231 @@ export interface DetectionConfig {
   evaluationSeconds: number;
   /** `for` of every alerting rule, by alert name. */
   ruleFor: Map<string, number>;
-}
-
-/** Read intervals from prometheus.yml and `for` from every rule file it loads. */
-export function readDetectionConfig(prometheusConfigDir: string, extraRuleFiles: readonly string[] = []): DetectionConfig {
-  const config = parse(readFileSync(join(prometheusConfigDir, 'prometheus.yml'), 'utf8')) as {
-    global?: { scrape_interval?: string; evaluation_interval?: string };
-  };
-  const ruleFor = new Map<string, number>();
-  const files = [...listYaml(join(prometheusConfigDir, 'rules')), ...listYaml(join(prometheusConfigDir, 'scenario-rules')), ...extraRuleFiles];
-  for (const file of files) {
-    const doc = parse(readFileSync(file, 'utf8')) as { groups?: { interval?: string; rules?: { alert?: string; for?: string }[] }[] } | null;
-    for (const group of doc?.groups ?? []) {
-      for (const rule of group.rules ?? []) {
-        if (rule.alert) ruleFor.set(rule.alert, rule.for ? (parseDuration(rule.for) ?? 0) : 0);
-      }
-    }
-  }
-  return {
-    scrapeSeconds: parseDuration(config.global?.scrape_interval ?? '1m') ?? 60,
-    evaluationSeconds: parseDuration(config.global?.evaluation_interval ?? '1m') ?? 60,
-    ruleFor,
-  };
+  /**
+   * The labels every alert of a rule carries whatever its series: the rule's own static labels
+   * (templated values left out) and Prometheus' external labels. Enough to follow Alertmanager's
+   * routes on the label the sandbox routes by (`severity`).
+   */
+  ruleLabels: Map<string, Record<string, string>>;
+  /** Alertmanager's routing tree, with its grouping timers. */
+  alertmanager: AlertmanagerRoute;
 }
 
 /**
- * The same, read from a running Prometheus' API (an attached stack whose files are not ours):
- * /api/v1/status/config for the intervals and /api/v1/rules for every alerting rule's `for`.
+ * One node of Alertmanager's routing tree, with what it inherits from its parent already
+ * filled in (receiver, group_wait, group_interval), as Alertmanager builds it (dispatch/route.go).
  */
-export async function readDetectionConfigFromApi(prometheusUrl: string): Promise<DetectionConfig> {
-  const get = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${prometheusUrl}${path}`, { signal: AbortSignal.timeout(5000) }).catch((e: Error) => {
-      throw new SandboxError('RUNTIME_UNAVAILABLE', `Prometheus at ${prometheusUrl} does not answer: ${e.message}`);
-    });
-    if (!res.ok) throw new SandboxError('RUNTIME_UNAVAILABLE', `Prometheus at ${prometheusUrl}${path}: HTTP ${res.status}`);
-    return ((await res.json()) as { data: T }).data;
-  };
-  const config = parse((await get<{ yaml: string }>('/api/v1/status/config')).yaml) as { global?: { scrape_interval?: string; evaluation_interval?: string } };
-  const rules = await get<{ groups: { rules: { type: string; name: string; duration?: number }[] }[] }>('/api/v1/rules?type=alert');
+export interface AlertmanagerRoute {
+  receiver: string;
+  groupWaitSeconds: number;
+  groupIntervalSeconds: number;
+  matchers: LabelMatcher[];
+  continue: boolean;
+  routes: AlertmanagerRoute[];
+}
+
+export interface LabelMatcher {
+  name: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+/** Alertmanager's defaults for a route that sets neither, root included (docs/configuration.md). */
+export const ALERTMANAGER_DEFAULT_GROUP_WAIT_SECONDS = 30;
+export const ALERTMANAGER_DEFAULT_GROUP_INTERVAL_SECONDS = 300;
+
+type RuleFile = { groups?: { rules?: { alert?: string; for?: string; labels?: Record<string, unknown> }[] }[] } | null;
+type PrometheusYaml = { global?: { scrape_interval?: string; evaluation_interval?: string; external_labels?: Record<string, unknown> } } | null;
+
+/**
+ * Where the Alertmanager configuration sits next to a Prometheus configuration dir: the
+ * project's `compose/prometheus` → `compose/alertmanager`, a sandbox's rendered
+ * `<state>/stack/prometheus/config` → `<state>/stack/alertmanager/config` (runtime/state.ts).
+ */
+export function siblingAlertmanagerConfigDir(prometheusConfigDir: string): string {
+  return basename(prometheusConfigDir) === 'config'
+    ? join(dirname(dirname(prometheusConfigDir)), 'alertmanager', 'config')
+    : join(dirname(prometheusConfigDir), 'alertmanager');
+}
+
+/**
+ * Read intervals from prometheus.yml, `for` and static labels from every rule file it loads,
+ * and the routing tree from alertmanager.yml (in alertmanagerConfigDir).
+ */
+export function readDetectionConfig(
+  prometheusConfigDir: string,
+  extraRuleFiles: readonly string[] = [],
+  alertmanagerConfigDir: string = siblingAlertmanagerConfigDir(prometheusConfigDir),
+): DetectionConfig {
+  const config = parse(readFileSync(join(prometheusConfigDir, 'prometheus.yml'), 'utf8')) as PrometheusYaml;
   const ruleFor = new Map<string, number>();
-  for (const g of rules.groups) for (const r of g.rules) if (r.type === 'alerting') ruleFor.set(r.name, r.duration ?? 0);
+  const ruleLabels = new Map<string, Record<string, string>>();
+  const external = staticLabels(config?.global?.external_labels);
+  const files = [...listYaml(join(prometheusConfigDir, 'rules')), ...listYaml(join(prometheusConfigDir, 'scenario-rules')), ...extraRuleFiles];
+  for (const file of files) {
+    const doc = parse(readFileSync(file, 'utf8')) as RuleFile;
+    for (const group of doc?.groups ?? []) {
+      for (const rule of group.rules ?? []) {
+        if (!rule.alert) continue;
+        ruleFor.set(rule.alert, rule.for ? (parseDuration(rule.for) ?? 0) : 0);
+        ruleLabels.set(rule.alert, { ...external, ...staticLabels(rule.labels) });
+      }
+    }
+  }
+  const amFile = join(alertmanagerConfigDir, 'alertmanager.yml');
+  if (!existsSync(amFile)) {
+    throw new SandboxError('INVALID_CONFIG', `no Alertmanager configuration at ${amFile}: the notification detection bounds need its route timers`, {
+      hint: 'it is rendered next to the Prometheus configuration when the sandbox starts (compose/alertmanager/alertmanager.yml)',
+    });
+  }
   return {
-    scrapeSeconds: parseDuration(config.global?.scrape_interval ?? '1m') ?? 60,
-    evaluationSeconds: parseDuration(config.global?.evaluation_interval ?? '1m') ?? 60,
+    scrapeSeconds: parseDuration(config?.global?.scrape_interval ?? '1m') ?? 60,
+    evaluationSeconds: parseDuration(config?.global?.evaluation_interval ?? '1m') ?? 60,
     ruleFor,
+    ruleLabels,
+    alertmanager: parseAlertmanagerRoutes(readFileSync(amFile, 'utf8'), amFile),
+  };
+}
+
+type RouteYaml = {
+  receiver?: string;
+  group_wait?: string;
+  group_interval?: string;
+  matchers?: string[];
+  match?: Record<string, unknown>;
+  match_re?: Record<string, unknown>;
+  continue?: boolean;
+  routes?: RouteYaml[];
+};
+
+/**
+ * The routing tree of an alertmanager.yml text: each route's receiver, group_wait and
+ * group_interval, a child inheriting what it does not set and the root taking Alertmanager's
+ * defaults (30s, 5m).
+ */
+export function parseAlertmanagerRoutes(text: string, source = 'alertmanager.yml'): AlertmanagerRoute {
+  const doc = parse(text) as { route?: RouteYaml } | null;
+  if (!doc?.route) throw new SandboxError('INVALID_CONFIG', `${source}: no top-level \`route\``, { hint: 'Alertmanager requires a root route' });
+  const seconds = (value: string | undefined, inherited: number, key: string): number => {
+    if (value === undefined) return inherited;
+    const s = String(value) === '0' ? 0 : parseDuration(String(value));
+    if (s === null) throw new SandboxError('INVALID_CONFIG', `${source}: ${key} "${value}" is not a duration`, { hint: 'e.g. 30s, 5m' });
+    return s;
+  };
+  const build = (r: RouteYaml, parent: AlertmanagerRoute | null): AlertmanagerRoute => {
+    const node: AlertmanagerRoute = {
+      receiver: r.receiver ?? parent?.receiver ?? '',
+      groupWaitSeconds: seconds(r.group_wait, parent?.groupWaitSeconds ?? ALERTMANAGER_DEFAULT_GROUP_WAIT_SECONDS, 'group_wait'),
+      groupIntervalSeconds: seconds(r.group_interval, parent?.groupIntervalSeconds ?? ALERTMANAGER_DEFAULT_GROUP_INTERVAL_SECONDS, 'group_interval'),
+      matchers: [
+        ...Object.entries(r.match ?? {}).map(([name, v]): LabelMatcher => ({ name, op: '=', value: String(v) })),
+        ...Object.entries(r.match_re ?? {}).map(([name, v]): LabelMatcher => ({ name, op: '=~', value: String(v) })),
+        ...(r.matchers ?? []).flatMap(parseMatchers),
+      ],
+      continue: r.continue === true,
+      routes: [],
+    };
+    node.routes = (r.routes ?? []).map((c) => build(c, node));
+    return node;
+  };
+  return build(doc.route, null);
+}
+
+/** `severity=~"critical|warning"`, `severity = info`, `{a="b", c!="d"}`: Alertmanager's matcher syntax. */
+function parseMatchers(text: string): LabelMatcher[] {
+  const body = text.trim().replace(/^\{/, '').replace(/\}$/, '');
+  const out: LabelMatcher[] = [];
+  const one = /\s*([a-zA-Z_][a-zA-Z0-9_]*|"(?:[^"\\]|\\.)*")\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^,]*?)\s*(?:,|$)/gy;
+  for (let m = one.exec(body); m && m[0] !== ''; m = one.exec(body)) {
+    const unquote = (s: string) => (s.startsWith('"') ? (JSON.parse(s) as string) : s);
+    out.push({ name: unquote(m[1]!), op: m[2] as LabelMatcher['op'], value: unquote(m[3]!) });
+    if (one.lastIndex >= body.length) break;
+  }
+  return out;
+}
+
+/** A label absent from the alert is the empty string, as in Alertmanager. */
+function matches(m: LabelMatcher, labels: Record<string, string>): boolean {
+  const v = labels[m.name] ?? '';
+  const re = () => {
+    try {
+      return new RegExp(`^(?:${m.value})$`).test(v);
+    } catch {
+      return null; // RE2 syntax JavaScript does not read (e.g. (?i)): undecided
+    }
+  };
+  switch (m.op) {
+    case '=':
+      return v === m.value;
+    case '!=':
+      return v !== m.value;
+    case '=~':
+      return re() ?? true;
+    case '!~':
+      return !(re() ?? false);
+  }
+}
+
+/** The routes an alert with these labels ends at: Alertmanager's Route.Match (dispatch/route.go). */
+export function matchRoutes(route: AlertmanagerRoute, labels: Record<string, string>): AlertmanagerRoute[] {
+  if (!route.matchers.every((m) => matches(m, labels))) return [];
+  const all: AlertmanagerRoute[] = [];
+  for (const child of route.routes) {
+    const found = matchRoutes(child, labels);
+    all.push(...found);
+    if (found.length > 0 && !child.continue) break;
+  }
+  return all.length > 0 ? all : [route];
+}
+
+function allRoutes(route: AlertmanagerRoute): AlertmanagerRoute[] {
+  return [route, ...route.routes.flatMap(allRoutes)];
+}
+
+/** A label set's values as strings, without templated ones (their value depends on the series). */
+function staticLabels(labels: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).filter(([, v]) => !String(v).includes('{{')).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * The same, read from a running stack's APIs (an attached stack whose files are not ours):
+ * Prometheus' /api/v1/status/config for the intervals and /api/v1/rules for every alerting
+ * rule's `for` and labels; Alertmanager's /api/v2/status, whose config.original is the
+ * configuration it loaded, as YAML, for the routing tree.
+ */
+export async function readDetectionConfigFromApi(prometheusUrl: string, alertmanagerUrl: string): Promise<DetectionConfig> {
+  const get = async <T>(what: string, base: string, path: string): Promise<T> => {
+    const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(5000) }).catch((e: Error) => {
+      throw new SandboxError('RUNTIME_UNAVAILABLE', `${what} at ${base} does not answer: ${e.message}`);
+    });
+    if (!res.ok) throw new SandboxError('RUNTIME_UNAVAILABLE', `${what} at ${base}${path}: HTTP ${res.status}`);
+    return (await res.json()) as T;
+  };
+  const prom = async <T>(path: string) => (await get<{ data: T }>('Prometheus', prometheusUrl, path)).data;
+  const config = parse((await prom<{ yaml: string }>('/api/v1/status/config')).yaml) as PrometheusYaml;
+  const rules = await prom<{ groups: { rules: { type: string; name: string; duration?: number; labels?: Record<string, string> }[] }[] }>('/api/v1/rules?type=alert');
+  const external = staticLabels(config?.global?.external_labels);
+  const ruleFor = new Map<string, number>();
+  const ruleLabels = new Map<string, Record<string, string>>();
+  for (const g of rules.groups) {
+    for (const r of g.rules) {
+      if (r.type !== 'alerting') continue;
+      ruleFor.set(r.name, r.duration ?? 0);
+      ruleLabels.set(r.name, { ...external, ...staticLabels(r.labels) });
+    }
+  }
+  const status = await get<{ config?: { original?: string } }>('Alertmanager', alertmanagerUrl, '/api/v2/status');
+  if (typeof status.config?.original !== 'string') {
+    throw new SandboxError('RUNTIME_UNAVAILABLE', `Alertmanager at ${alertmanagerUrl}/api/v2/status: no config.original in the answer`, {
+      hint: 'is it an Alertmanager (0.16 or later)?',
+    });
+  }
+  return {
+    scrapeSeconds: parseDuration(config?.global?.scrape_interval ?? '1m') ?? 60,
+    evaluationSeconds: parseDuration(config?.global?.evaluation_interval ?? '1m') ?? 60,
+    ruleFor,
+    ruleLabels,
+    alertmanager: parseAlertmanagerRoutes(status.config.original, `Alertmanager at ${alertmanagerUrl}`),
   };
 }
 
@@ -68,49 +249,140 @@ function listYaml(dir: string): string[] {
   }
 }
 
+/** Seconds from the first fault's start, for a rule that reacts to one sample. */
+export interface DetectionBounds {
+  /** The alert cannot fire sooner: `for` rounded up to the evaluation interval. */
+  floor: number;
+  /** It fires at the latest one scrape, one evaluation and `for` after the fault. */
+  ceiling: number;
+  /** Its first delivery at any receiver (time to notify): see notificationBounds. */
+  notification: NotificationBounds;
+}
+
+export interface NotificationBounds {
+  /** Alert floor + group_wait: the first notification of a new group waits group_wait. */
+  floor: number;
+  /**
+   * Alert ceiling + group_wait. No group_interval: alertmanager.yml groups by `sandbox_run`,
+   * an external label that is new for every scenario run (scenario/prepare.ts), so the
+   * expected alert always opens a fresh group and is sent after group_wait, never after the
+   * group_interval of a group that already exists.
+   */
+  ceiling: number;
+  /** The ceiling when the alert joins a group that already exists: + group_interval. */
+  joinedGroupCeiling: number;
+  /** The route whose timers these are. */
+  receiver: string;
+  groupWaitSeconds: number;
+  groupIntervalSeconds: number;
+}
+
 /**
  * For a rule that reacts to one sample: it cannot fire before `for` has elapsed on the
  * evaluation grid (floor), and fires at the latest one scrape, one evaluation and `for` after
- * the fault (ceiling).
+ * the fault (ceiling). With the notification bounds of its first delivery at any receiver.
  */
-export function detectionBounds(config: DetectionConfig, alert: NameMatcher): { floor: number; ceiling: number } | null {
+export function detectionBounds(config: DetectionConfig, alert: NameMatcher): DetectionBounds | null {
+  const bounds = alertBounds(config, alert);
+  return bounds && { floor: bounds.floor, ceiling: bounds.ceiling, notification: notificationBounds(config, alert)! };
+}
+
+function alertBounds(config: DetectionConfig, alert: NameMatcher): { name: string; floor: number; ceiling: number } | null {
   const name = [...config.ruleFor.keys()].find((n) => matchesName(alert, n));
   if (name === undefined) return null;
   const forSeconds = config.ruleFor.get(name)!;
   const ev = config.evaluationSeconds;
   const floor = forSeconds === 0 ? 0 : Math.ceil(forSeconds / ev - 1e-9) * ev;
-  return { floor, ceiling: config.scrapeSeconds + ev + forSeconds };
+  return { name, floor, ceiling: config.scrapeSeconds + ev + forSeconds };
 }
 
 /**
+ * Bounds of the alert's first notification (at `receiver`, or at any receiver): the alert's
+ * bounds plus group_wait of the Alertmanager route that delivers it. The route is found as
+ * Alertmanager would from the labels every alert of the rule carries (ruleLabels); where those
+ * do not decide it (a matcher on a series label), any route to that receiver could deliver, and
+ * the one with the shortest timers counts, so that a target is never rejected that one of them
+ * could meet. Null when no rule defines the alert.
+ */
+export function notificationBounds(config: DetectionConfig, alert: NameMatcher, receiver?: string): NotificationBounds | null {
+  const bounds = alertBounds(config, alert);
+  if (!bounds) return null;
+  const labels = { ...config.ruleLabels.get(bounds.name), alertname: bounds.name };
+  const matched = matchRoutes(config.alertmanager, labels);
+  const candidates = receiver === undefined ? matched : pick(matched.filter((r) => r.receiver === receiver), allRoutes(config.alertmanager).filter((r) => r.receiver === receiver), matched);
+  const route = candidates.reduce((a, b) => (b.groupWaitSeconds < a.groupWaitSeconds || (b.groupWaitSeconds === a.groupWaitSeconds && b.groupIntervalSeconds < a.groupIntervalSeconds) ? b : a));
+  const wait = route.groupWaitSeconds;
+  return {
+    floor: round(bounds.floor + wait),
+    ceiling: round(bounds.ceiling + wait),
+    joinedGroupCeiling: round(bounds.ceiling + wait + route.groupIntervalSeconds),
+    receiver: route.receiver,
+    groupWaitSeconds: wait,
+    groupIntervalSeconds: route.groupIntervalSeconds,
+  };
+}
+
+const pick = <T>(...lists: T[][]): T[] => lists.find((l) => l.length > 0) ?? [];
+
+/**
  * A target below the floor cannot be met by this configuration: reject it before the run.
- * Below the ceiling it can be met only sometimes: say so, as a warning.
+ * Below the ceiling it can be met only sometimes: say so, as a warning. `alert` expectations
+ * against the alert bounds, `notification` expectations against the notification bounds of the
+ * route to their receiver.
  */
 export function checkDetectionBudget(scenario: Scenario, config: DetectionConfig): { warnings: string[] } {
   const warnings: string[] = [];
   const problems: string[] = [];
+  const undefinedAlert = (name: string) => {
+    const text = `alert ${name} is not defined by any loaded rule file (known: ${[...config.ruleFor.keys()].sort().join(', ') || 'none'})`;
+    if (!problems.includes(text)) problems.push(text);
+  };
   for (const exp of scenario.expectations) {
-    if (exp.kind !== 'alert') continue;
-    const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
-    const bounds = detectionBounds(config, exp.alert);
-    const name = matcherText(exp.alert);
-    if (!bounds) {
-      problems.push(`alert ${name} is not defined by any loaded rule file (known: ${[...config.ruleFor.keys()].sort().join(', ') || 'none'})`);
-      continue;
-    }
-    if (within === null) continue;
-    if (within < bounds.floor) {
-      problems.push(`alert ${name} must fire within ${within}s, but its rule cannot fire sooner than ${bounds.floor}s (its \`for\` on a ${config.evaluationSeconds}s evaluation interval)`);
-    } else if (within < bounds.ceiling) {
-      warnings.push(`alert ${name}: target ${within}s is below the detection ceiling ${bounds.ceiling}s (scrape + evaluation + for): the scenario may be flaky`);
+    if (exp.kind === 'alert') {
+      const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
+      const bounds = detectionBounds(config, exp.alert);
+      const name = matcherText(exp.alert);
+      if (!bounds) {
+        undefinedAlert(name);
+        continue;
+      }
+      if (within === null) continue;
+      if (within < bounds.floor) {
+        problems.push(`alert ${name} must fire within ${within}s, but its rule cannot fire sooner than ${bounds.floor}s (its \`for\` on a ${config.evaluationSeconds}s evaluation interval)`);
+      } else if (within < bounds.ceiling) {
+        warnings.push(`alert ${name}: target ${within}s is below the detection ceiling ${bounds.ceiling}s (scrape + evaluation + for): the scenario may be flaky`);
+      }
+    } else if (exp.kind === 'notification') {
+      // The same default the verdict judges it by (verdict.ts): targets.mttd.
+      const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
+      const bounds = notificationBounds(config, exp.alert, exp.receiver);
+      const name = matcherText(exp.alert);
+      if (!bounds) {
+        undefinedAlert(name);
+        continue;
+      }
+      if (within === null) continue;
+      const wait = `group_wait ${bounds.groupWaitSeconds}s of the route to ${bounds.receiver}`;
+      if (within < bounds.floor) {
+        problems.push(
+          `notification of ${name} to ${exp.receiver} must arrive within ${within}s, but it cannot arrive sooner than ${bounds.floor}s ` +
+            `(the alert's floor ${round(bounds.floor - bounds.groupWaitSeconds)}s + ${wait})`,
+        );
+      } else if (within < bounds.ceiling) {
+        warnings.push(
+          `notification of ${name} to ${exp.receiver}: target ${within}s is below the notification ceiling ${bounds.ceiling}s ` +
+            `(scrape + evaluation + for + ${wait}): the scenario may be flaky`,
+        );
+      }
     }
   }
   if (problems.length > 0) {
     throw new SandboxError('INVALID_SCENARIO', `${scenario.file}: impossible expectations`, {
       details: problems,
-      hint: 'raise the target, lower the rule\'s `for`, or fix the alert name',
+      hint: 'raise the target, lower the rule\'s `for` (or the route\'s group_wait), or fix the alert name',
     });
   }
   return { warnings };
 }
 
+const round = (s: number) => Math.round(s * 1000) / 1000;

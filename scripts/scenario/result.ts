@@ -26,6 +26,9 @@ export interface ScenarioMetrics {
   mttrSeconds: number | null;
   detectionFloorSeconds: number | null;
   detectionCeilingSeconds: number | null;
+  /** The same for the first notification: + group_wait of the route (detection-bounds.ts). */
+  notificationFloorSeconds: number | null;
+  notificationCeilingSeconds: number | null;
 }
 
 export interface ScenarioResult {

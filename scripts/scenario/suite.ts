@@ -30,7 +30,7 @@ export function prepareScenarios(
           hint: 'load those rule files into your Prometheus yourself and drop `rules:`, or run without --attach',
         });
       }
-      const { warnings } = checkDetectionBudget(s, detection ?? readDetectionConfig(join(PROJECT_ROOT, 'compose/prometheus'), s.ruleFiles));
+      const { warnings } = checkDetectionBudget(s, detection ?? readDetectionConfig(join(PROJECT_ROOT, 'compose/prometheus'), s.ruleFiles, join(PROJECT_ROOT, 'compose/alertmanager')));
       warnings.forEach((w) => warn(`${s.name}: ${w}`));
       scenarios.push(s);
     } catch (e) {
@@ -76,7 +76,7 @@ export async function runSuite(
     while (next < queue.length && !options.signal?.aborted) {
       const index = queue[next++]!;
       const scenario = scenarios[index]!;
-      const detection = options.detection ?? readDetectionConfig(conn.prometheusConfigDir, scenario.ruleFiles);
+      const detection = options.detection ?? readDetectionConfig(conn.prometheusConfigDir, scenario.ruleFiles, conn.alertmanagerConfigDir);
       const runs: ScenarioResult[] = [];
       for (let n = 0; n < scenario.repeat.runs && !(n > 0 && options.signal?.aborted); n++) {
         runs.push(
@@ -122,7 +122,7 @@ function notRun(s: Scenario, reason: string): ScenarioResult {
     ...(s.description ? { description: s.description } : {}),
     outcome: 'skipped',
     targets: s.targets,
-    metrics: { mttdSeconds: null, timeToNotifySeconds: null, timeToRemediateSeconds: null, mttrSeconds: null, detectionFloorSeconds: null, detectionCeilingSeconds: null },
+    metrics: { mttdSeconds: null, timeToNotifySeconds: null, timeToRemediateSeconds: null, mttrSeconds: null, detectionFloorSeconds: null, detectionCeilingSeconds: null, notificationFloorSeconds: null, notificationCeilingSeconds: null },
     expectations: [],
     timeline: [],
     durationSeconds: 0,

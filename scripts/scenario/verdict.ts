@@ -47,7 +47,12 @@ export function primaryAlert(scenario: Scenario): Extract<Expectation, { kind: '
   return scenario.expectations.find((e): e is Extract<Expectation, { kind: 'alert' }> => e.kind === 'alert');
 }
 
-export function computeMetrics(scenario: Scenario, timeline: readonly TimelineEvent[], bounds: { floor: number; ceiling: number } | null): ScenarioMetrics {
+export function computeMetrics(
+  scenario: Scenario,
+  timeline: readonly TimelineEvent[],
+  /** detectionBounds of the primary alert; `notification` bounds its time to notify. */
+  bounds: { floor: number; ceiling: number; notification?: { floor: number; ceiling: number } | null } | null,
+): ScenarioMetrics {
   const t0 = originSeconds(timeline);
   const primary = primaryAlert(scenario);
   const since = (e: { t: number } | undefined) => (e ? round(e.t - t0) : null);
@@ -60,6 +65,8 @@ export function computeMetrics(scenario: Scenario, timeline: readonly TimelineEv
     mttrSeconds: primary ? since(firstResolved(timeline, primary.alert, primary.labels)) : null,
     detectionFloorSeconds: bounds?.floor ?? null,
     detectionCeilingSeconds: bounds?.ceiling ?? null,
+    notificationFloorSeconds: bounds?.notification?.floor ?? null,
+    notificationCeilingSeconds: bounds?.notification?.ceiling ?? null,
   };
 }
 

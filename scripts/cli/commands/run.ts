@@ -68,7 +68,7 @@ const SHARD_PORT_STEP = 50;
 export async function runCommand(args: string[], opts: RunOptions, mode: 'run' | 'test'): Promise<number> {
   const layout = layoutFrom(opts);
   const attach = attachTargetFrom(opts);
-  const detection = attach ? await readDetectionConfigFromApi(attach.prometheusUrl) : undefined;
+  const detection = attach ? await readDetectionConfigFromApi(attach.prometheusUrl, attach.alertmanagerUrl) : undefined;
   const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`), detection);
   const reportDir = resolve(opts.reportDir ?? layout.reportsDir);
   const names = opts.reporter ?? (mode === 'test' || opts.reportDir ? ['terminal', 'json', 'junit', 'html'] : ['terminal']);
@@ -138,7 +138,7 @@ export async function executeSuite(
       conns = owned.map((o) => connectionFrom(o.info, o.layout));
       if (attach) out(`attached: your Prometheus must scrape the sandbox's services; file_sd targets are in ${join(owned[0]!.layout.configDir('prometheus'), 'targets')}`);
     }
-    const detection = attach ? await readDetectionConfigFromApi(attach.prometheusUrl) : undefined;
+    const detection = attach ? await readDetectionConfigFromApi(attach.prometheusUrl, attach.alertmanagerUrl) : undefined;
     const report = await runSuite(conns, scenarios, {
       remediation: opts.remediation,
       reporters,

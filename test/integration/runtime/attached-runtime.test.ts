@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttachedRuntime } from '../../../scripts/runtime/attached/attached-runtime.ts';
 import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
-import { readDetectionConfigFromApi } from '../../../scripts/scenario/detection-bounds.ts';
+import { notificationBounds, readDetectionConfigFromApi } from '../../../scripts/scenario/detection-bounds.ts';
+import { parseNameMatcher } from '../../../scripts/scenario/model.ts';
 import { stackComponents } from '../../../scripts/stack/catalog.ts';
 
 async function freePort(): Promise<number> {
@@ -40,7 +41,12 @@ describe('attached runtime', () => {
     const dir = mkdtempSync(join(tmpdir(), 'team-stack-'));
     cpSync(join(PROJECT_ROOT, 'compose/prometheus/rules'), join(dir, 'rules'), { recursive: true });
     writeFileSync(join(dir, 'prometheus.yml'), 'global: { scrape_interval: 5s, evaluation_interval: 3s }\nrule_files: [rules/*.yml]\n');
-    writeFileSync(join(dir, 'am.yml'), 'route: { receiver: none }\nreceivers: [{ name: none }]\n');
+    // Timers of the team's own, and a critical route that overrides group_wait.
+    writeFileSync(
+      join(dir, 'am.yml'),
+      'route:\n  receiver: none\n  group_wait: 4s\n  group_interval: 7s\n  routes:\n    - matchers: [\'severity="critical"\']\n      receiver: pager\n      group_wait: 2s\n' +
+        'receivers: [{ name: none }, { name: pager }]\n',
+    );
     const [pp, ap] = [await freePort(), await freePort()];
     prom = `http://127.0.0.1:${pp}`;
     am = `http://127.0.0.1:${ap}`;
@@ -101,11 +107,18 @@ describe('attached runtime', () => {
     );
   });
 
-  it('reads the detection configuration from the running Prometheus, not from files', async () => {
-    const config = await readDetectionConfigFromApi(prom);
+  it('reads the detection configuration from the running Prometheus and Alertmanager, not from files', async () => {
+    const config = await readDetectionConfigFromApi(prom, am);
     expect(config.scrapeSeconds).toBe(5);
     expect(config.evaluationSeconds).toBe(3);
     expect(config.ruleFor.get('ServiceDown')).toBe(2);
     expect(config.ruleFor.get('HighErrorRate')).toBe(3);
+    expect(config.ruleLabels.get('ServiceDown')).toMatchObject({ severity: 'critical' });
+    // Alertmanager's routing tree as it loaded it (/api/v2/status, config.original).
+    expect(config.alertmanager).toMatchObject({ receiver: 'none', groupWaitSeconds: 4, groupIntervalSeconds: 7 });
+    expect(config.alertmanager.routes).toMatchObject([{ receiver: 'pager', groupWaitSeconds: 2, groupIntervalSeconds: 7, matchers: [{ name: 'severity', op: '=', value: 'critical' }] }]);
+    // ServiceDown (critical, `for` 2s): floor 3 on the 3s grid, ceiling 5 + 3 + 2 = 10; the pager route adds its 2s.
+    expect(notificationBounds(config, parseNameMatcher('ServiceDown'), 'pager')).toMatchObject({ floor: 5, ceiling: 12, joinedGroupCeiling: 19 });
+    expect(notificationBounds(config, parseNameMatcher('ServiceDown'), 'none')).toMatchObject({ groupWaitSeconds: 4, floor: 7, ceiling: 14 });
   });
 });

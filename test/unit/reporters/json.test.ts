@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { JsonReporter, toReportDocument } from '../../../scripts/reporters/json.ts';
 import { erroredCrash, failedCrash, passedCrash, skipped, suite } from './fixtures.ts';
 
-const METRIC_KEYS = ['mttdSeconds', 'timeToNotifySeconds', 'timeToRemediateSeconds', 'mttrSeconds', 'detectionFloorSeconds', 'detectionCeilingSeconds'];
+const METRIC_KEYS = ['mttdSeconds', 'timeToNotifySeconds', 'timeToRemediateSeconds', 'mttrSeconds', 'detectionFloorSeconds', 'detectionCeilingSeconds', 'notificationFloorSeconds', 'notificationCeilingSeconds'];
 const EXPECTATION_KEYS = ['kind', 'name', 'passed', 'observedSeconds', 'withinSeconds', 'message'];
 const numOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
 
@@ -49,7 +49,7 @@ describe('report.json', () => {
 
   it('carries the crash scenario’s metrics, expectations and timeline as measured', () => {
     const [s] = roundTrip(toReportDocument(suite([passedCrash()]))).scenarios;
-    expect(s.metrics).toEqual({ mttdSeconds: 3.104, timeToNotifySeconds: 4.212, timeToRemediateSeconds: 4.9, mttrSeconds: 12.6, detectionFloorSeconds: 2, detectionCeilingSeconds: 4 });
+    expect(s.metrics).toEqual({ mttdSeconds: 3.104, timeToNotifySeconds: 4.212, timeToRemediateSeconds: 4.9, mttrSeconds: 12.6, detectionFloorSeconds: 2, detectionCeilingSeconds: 4, notificationFloorSeconds: 3, notificationCeilingSeconds: 5 });
     expect(s.expectations.map((e: any) => e.kind)).toEqual(['alert', 'notification', 'remediation', 'resolved', 'target', 'target']);
     expect(s.expectations[0]).toEqual({ kind: 'alert', name: 'ServiceDown', passed: true, observedSeconds: 3.104, withinSeconds: 10, message: 'alert ServiceDown {"service":"ml-service"} firing after 3.104s (within 10s)' });
     const fault = s.timeline.find((e: any) => e.kind === 'fault-start');

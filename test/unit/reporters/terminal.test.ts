@@ -55,16 +55,16 @@ describe('terminal reporter', () => {
     expect(beforeSummary).toEqual(['RUN   service-crash', 'PASS  service-crash  in 31.2s  MTTD 3.1s  MTTR 12.6s']);
   });
 
-  it('summarises in a table with MTTD beside its floor–ceiling, notify, MTTR and targets', () => {
+  it('summarises in a table with MTTD and notify beside their floor–ceiling, MTTR and targets', () => {
     const out = capture();
     run(new TerminalReporter({ stream: out.stream, quiet: true }), [passedCrash(), failedCrash(), erroredCrash(), skipped()]);
     const lines = out.lines();
     const header = lines.findIndex((l) => l.trim().startsWith('scenario'));
-    expect(lines[header]).toMatch(/^ {2}scenario +outcome +MTTD \(floor–ceiling\) +notify +remediate +MTTR +targets MTTD\/MTTR$/);
+    expect(lines[header]).toMatch(/^ {2}scenario +outcome +MTTD \(floor–ceiling\) +notify \(floor–ceiling\) +remediate +MTTR +targets MTTD\/MTTR$/);
     const row = (name: string) => lines.slice(header + 1, header + 5).find((l) => l.trim().split(/\s+/)[0] === name)!.trim().split(/ {2,}/);
-    expect(row('service-crash')).toEqual(['service-crash', 'passed', '3.1s (2s–4s)', '4.21s', '4.9s', '12.6s', '10s / 30s']);
-    expect(row('service-crash-no-remediation')).toEqual(['service-crash-no-remediation', 'failed', '3.1s (2s–4s)', '4.21s', '—', '—', '10s / 30s']);
-    expect(row('latency-spike')).toEqual(['latency-spike', 'errored', '— (2s–4s)', '—', '—', '—', '30s / 120s']);
+    expect(row('service-crash')).toEqual(['service-crash', 'passed', '3.1s (2s–4s)', '4.21s (3s–5s)', '4.9s', '12.6s', '10s / 30s']);
+    expect(row('service-crash-no-remediation')).toEqual(['service-crash-no-remediation', 'failed', '3.1s (2s–4s)', '4.21s (3s–5s)', '—', '—', '10s / 30s']);
+    expect(row('latency-spike')).toEqual(['latency-spike', 'errored', '— (2s–4s)', '— (3s–5s)', '—', '—', '30s / 120s']);
     expect(row('dependency-outage')).toEqual(['dependency-outage', 'skipped', '—', '—', '—', '—', '20s / —']);
     // Columns line up: every row's MTTD cell starts where the header's does.
     const col = lines[header]!.indexOf('MTTD');

@@ -15,7 +15,7 @@ const result: ScenarioResult = {
   file: 'scenarios/lgtm/error-traces.yaml',
   outcome: 'failed',
   targets: { mttdSeconds: null, mttrSeconds: null },
-  metrics: { mttdSeconds: null, timeToNotifySeconds: null, timeToRemediateSeconds: null, mttrSeconds: null, detectionFloorSeconds: null, detectionCeilingSeconds: null },
+  metrics: { mttdSeconds: null, timeToNotifySeconds: null, timeToRemediateSeconds: null, mttrSeconds: null, detectionFloorSeconds: null, detectionCeilingSeconds: null, notificationFloorSeconds: null, notificationCeilingSeconds: null },
   expectations: [
     { kind: 'logs', name: q, passed: true, observedSeconds: 3, withinSeconds: 30, message: `a log line matching ${q} after 3s (within 30s)` },
     { kind: 'trace', name: '{ resource.service.name = "api-gateway" }', passed: true, observedSeconds: 4, withinSeconds: 30, message: 'a trace after 4s' },

@@ -22,7 +22,7 @@ function run(mttd: number | null, outcome: ScenarioResult['outcome'] = mttd !== 
     file: 'crash.yaml',
     outcome,
     targets: { mttdSeconds: 10, mttrSeconds: null },
-    metrics: { mttdSeconds: mttd, timeToNotifySeconds: null, timeToRemediateSeconds: null, mttrSeconds: null, detectionFloorSeconds: 2, detectionCeilingSeconds: 4 },
+    metrics: { mttdSeconds: mttd, timeToNotifySeconds: null, timeToRemediateSeconds: null, mttrSeconds: null, detectionFloorSeconds: 2, detectionCeilingSeconds: 4, notificationFloorSeconds: 3, notificationCeilingSeconds: 5 },
     expectations: outcome === 'errored' ? [] : [alert, target],
     timeline: [],
     durationSeconds: 10,

@@ -40,14 +40,19 @@ const good: TimelineEvent[] = [
 
 describe('verdicts from the timeline', () => {
   it('measures MTTD, time to notify, time to remediate and MTTR from the first fault', () => {
-    expect(computeMetrics(scenario, good, { floor: 2, ceiling: 4 })).toEqual({
+    expect(computeMetrics(scenario, good, { floor: 2, ceiling: 4, notification: { floor: 3, ceiling: 5 } })).toEqual({
       mttdSeconds: 4.2,
       timeToNotifySeconds: 5.5,
       timeToRemediateSeconds: 6.4,
       mttrSeconds: 9,
       detectionFloorSeconds: 2,
       detectionCeilingSeconds: 4,
+      notificationFloorSeconds: 3,
+      notificationCeilingSeconds: 5,
     });
+    // Without notification bounds (or without a rule for the alert) they are unknown, not zero.
+    expect(computeMetrics(scenario, good, { floor: 2, ceiling: 4 })).toMatchObject({ notificationFloorSeconds: null, notificationCeilingSeconds: null });
+    expect(computeMetrics(scenario, good, null)).toMatchObject({ detectionFloorSeconds: null, notificationCeilingSeconds: null });
   });
 
   it('passes every expectation that held in time', () => {

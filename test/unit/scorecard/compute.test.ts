@@ -24,7 +24,7 @@ function run(name: string, outcome: ScenarioResult['outcome'], timeline: Timelin
     file: '',
     outcome,
     targets: { mttdSeconds: null, mttrSeconds: null },
-    metrics: { mttdSeconds: null, timeToNotifySeconds: null, timeToRemediateSeconds: null, mttrSeconds: null, detectionFloorSeconds: null, detectionCeilingSeconds: null },
+    metrics: { mttdSeconds: null, timeToNotifySeconds: null, timeToRemediateSeconds: null, mttrSeconds: null, detectionFloorSeconds: null, detectionCeilingSeconds: null, notificationFloorSeconds: null, notificationCeilingSeconds: null },
     expectations: [],
     timeline,
     durationSeconds: 20,
