@@ -24,6 +24,9 @@ describe('service-crash scenario through `sandbox test`', () => {
     const m = s.metrics;
     expect(m.detectionFloorSeconds).toBe(2);
     expect(m.detectionCeilingSeconds).toBe(4);
+    // + Alertmanager's group_wait (1s) for the first delivery.
+    expect(m.notificationFloorSeconds).toBe(3);
+    expect(m.notificationCeilingSeconds).toBe(5);
     // Detection can't beat the rule's floor; the watcher polls every 100 ms.
     expect(m.mttdSeconds).toBeGreaterThanOrEqual(m.detectionFloorSeconds);
     expect(m.mttdSeconds).toBeLessThanOrEqual(10);
