@@ -333,22 +333,26 @@ const pick = <T>(...lists: T[][]): T[] => lists.find((l) => l.length > 0) ?? [];
 export function checkDetectionBudget(scenario: Scenario, config: DetectionConfig): { warnings: string[] } {
   const warnings: string[] = [];
   const problems: string[] = [];
-  const undefinedAlert = (name: string) => {
-    const text = `alert ${name} is not defined by any loaded rule file (known: ${[...config.ruleFor.keys()].sort().join(', ') || 'none'})`;
-    if (!problems.includes(text)) problems.push(text);
+  const reported = new Set<string>();
+  const undefinedAlert = (name: string, located: (text: string) => string) => {
+    if (reported.has(name)) return;
+    reported.add(name);
+    problems.push(located(`alert ${name} is not defined by any loaded rule file (known: ${[...config.ruleFor.keys()].sort().join(', ') || 'none'})`));
   };
-  for (const exp of scenario.expectations) {
+  for (const [i, exp] of scenario.expectations.entries()) {
+    const where = scenario.locations?.expect[i];
+    const located = (text: string) => (where ? `${where}: ${text}` : text);
     if (exp.kind === 'alert') {
       const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
       const bounds = detectionBounds(config, exp.alert);
       const name = matcherText(exp.alert);
       if (!bounds) {
-        undefinedAlert(name);
+        undefinedAlert(name, located);
         continue;
       }
       if (within === null) continue;
       if (within < bounds.floor) {
-        problems.push(`alert ${name} must fire within ${within}s, but its rule cannot fire sooner than ${bounds.floor}s (its \`for\` on a ${config.evaluationSeconds}s evaluation interval)`);
+        problems.push(located(`alert ${name} must fire within ${within}s, but its rule cannot fire sooner than ${bounds.floor}s (its \`for\` on a ${config.evaluationSeconds}s evaluation interval)`));
       } else if (within < bounds.ceiling) {
         warnings.push(`alert ${name}: target ${within}s is below the detection ceiling ${bounds.ceiling}s (scrape + evaluation + for): the scenario may be flaky`);
       }
@@ -358,15 +362,17 @@ export function checkDetectionBudget(scenario: Scenario, config: DetectionConfig
       const bounds = notificationBounds(config, exp.alert, exp.receiver);
       const name = matcherText(exp.alert);
       if (!bounds) {
-        undefinedAlert(name);
+        undefinedAlert(name, located);
         continue;
       }
       if (within === null) continue;
       const wait = `group_wait ${bounds.groupWaitSeconds}s of the route to ${bounds.receiver}`;
       if (within < bounds.floor) {
         problems.push(
-          `notification of ${name} to ${exp.receiver} must arrive within ${within}s, but it cannot arrive sooner than ${bounds.floor}s ` +
-            `(the alert's floor ${round(bounds.floor - bounds.groupWaitSeconds)}s + ${wait})`,
+          located(
+            `notification of ${name} to ${exp.receiver} must arrive within ${within}s, but it cannot arrive sooner than ${bounds.floor}s ` +
+              `(the alert's floor ${round(bounds.floor - bounds.groupWaitSeconds)}s + ${wait})`,
+          ),
         );
       } else if (within < bounds.ceiling) {
         warnings.push(

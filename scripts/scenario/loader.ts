@@ -64,6 +64,7 @@ export function loadScenario(file: string): Scenario {
     located.sort((a, b) => a.offset - b.offset);
     throw invalid(file, located.map(({ offset, p }) => `${where(offset)}: ${formatPath(p.path)}: ${p.message}`));
   }
+  const at = (path: Path) => `${where(offsetOf(doc, path))}: ${formatPath(path)}`;
   return {
     name: data.name,
     ...(data.description !== undefined ? { description: data.description } : {}),
@@ -80,6 +81,11 @@ export function loadScenario(file: string): Scenario {
       typeof data.repeat === 'number'
         ? { runs: data.repeat, percentile: 100 }
         : { runs: data.repeat?.runs ?? 1, percentile: data.repeat?.percentile ?? 100 },
+    locations: {
+      name: at(['name']),
+      ...(rawObj.rules !== undefined ? { rules: at(['rules']) } : {}),
+      expect: expectations.map((_, i) => at(['expect', i])),
+    },
   };
 }
 

@@ -14,6 +14,11 @@ export interface Scenario {
   expectations: Expectation[];
   /** Runs of the scenario, and the percentile its verdict is taken at (100: every run). */
   repeat: { runs: number; percentile: number };
+  /**
+   * Where keys are in the file, as `file:line:col: key path`, so that problems found after
+   * loading (an impossible target, a duplicate name) point at the line like the loader's do.
+   */
+  locations?: { name: string; rules?: string; expect: string[] };
 }
 
 /**

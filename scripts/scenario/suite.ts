@@ -26,7 +26,7 @@ export function prepareScenarios(
     try {
       const s = loadScenario(f);
       if (detection && s.ruleFiles.length > 0) {
-        throw new SandboxError('INVALID_SCENARIO', `${s.file}: \`rules:\` cannot be loaded into an attached Prometheus`, {
+        throw new SandboxError('INVALID_SCENARIO', `${s.locations?.rules ?? s.file}: \`rules:\` cannot be loaded into an attached Prometheus`, {
           hint: 'load those rule files into your Prometheus yourself and drop `rules:`, or run without --attach',
         });
       }
@@ -41,7 +41,7 @@ export function prepareScenarios(
   const names = new Map<string, string>();
   for (const s of scenarios) {
     const other = names.get(s.name);
-    if (other) errors.push(new SandboxError('INVALID_SCENARIO', `scenario name "${s.name}" is used by both ${other} and ${s.file}`, { hint: 'names must be unique' }));
+    if (other) errors.push(new SandboxError('INVALID_SCENARIO', `${s.locations?.name ?? s.file}: scenario name "${s.name}" is already used by ${other}`, { hint: 'names must be unique' }));
     names.set(s.name, s.file);
   }
   if (errors.length === 1) throw errors[0];

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { isSandboxError, type SandboxError } from '../../../scripts/core/errors.ts';
 import { scenarioFilesIn, BUILTIN_SCENARIO_DIR } from '../../../scripts/scenario/discover.ts';
 import { loadScenario } from '../../../scripts/scenario/loader.ts';
+import { prepareScenarios } from '../../../scripts/scenario/suite.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'scenario-loader-'));
 function write(name: string, text: string): string {
@@ -127,5 +128,30 @@ describe('repeat and slo keys', () => {
     expect(text).toMatch(/bad-rep\.yaml:14:\d+: expect\[2\]\.slo\.name: unknown SLO "checkout"; allowed: api-gateway-availability, api-gateway-latency/);
     expect(text).toMatch(/bad-rep\.yaml:15:\d+: expect\[3\]\.slo\.maxBudgetBurned: expected a percentage/);
     expect(text).toMatch(/bad-rep\.yaml:16:\d+: repeat/);
+  });
+});
+
+describe('problems found after loading point at the line too', () => {
+  it('an impossible target and an undefined alert name their expectation by file:line:col and key path', () => {
+    const f = write(
+      'impossible.yaml',
+      valid.replace('    labels: { service: ml-service }\n', '    labels: { service: ml-service }\n    within: 1s\n').replace('  - resolved: { alert: ServiceDown }', '  - alert: NoSuchAlert'),
+    );
+    let error: SandboxError | undefined;
+    try {
+      prepareScenarios([f], () => undefined);
+    } catch (e) {
+      if (isSandboxError(e)) error = e;
+    }
+    expect(error?.details).toEqual([
+      expect.stringMatching(new RegExp(`^${f}:11:5: expect\\[0\\]: alert ServiceDown must fire within 1s, but its rule cannot fire sooner than 2s`)),
+      expect.stringMatching(new RegExp(`^${f}:14:5: expect\\[1\\]: alert NoSuchAlert is not defined by any loaded rule file`)),
+    ]);
+  });
+
+  it('a duplicate scenario name points at the second file\'s name key', () => {
+    const a = write('dup-a.yaml', valid);
+    const b = write('dup-b.yaml', valid);
+    expect(() => prepareScenarios([a, b], () => undefined)).toThrow(new RegExp(`^${b}:1:1: name: scenario name "ok" is already used by ${a}$`));
   });
 });
