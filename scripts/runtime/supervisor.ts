@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { SandboxError } from '../core/errors.ts';
 import type { ServiceSpec } from '../stack/types.ts';
+import { tsxLauncher, type HostLauncher } from './processes/host-build.ts';
 import { ManagedProcess } from './processes/managed-process.ts';
 import type { PidRegistry } from './processes/pid-registry.ts';
 import { waitForHttpReady } from './processes/readiness.ts';
@@ -42,6 +43,8 @@ export interface SupervisorOptions {
   env(spec: ServiceSpec): Record<string, string>;
   port(spec: ServiceSpec): number;
   host?: string;
+  /** How a service's entry is started: from the host build (see host-build.ts); default tsx. */
+  launcher?: HostLauncher;
 }
 
 const BACKOFF_BASE_MS = 500;
@@ -218,7 +221,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     const proc = await ManagedProcess.spawn({
       name: spec.name,
       command: process.execPath,
-      args: ['--import', 'tsx', join(this.options.projectRoot, spec.entry)],
+      args: (this.options.launcher ?? tsxLauncher(this.options.projectRoot)).args(join(this.options.projectRoot, spec.entry)),
       cwd: this.options.projectRoot,
       env: {
         ...process.env,
