@@ -165,7 +165,7 @@ describe('host build', () => {
 
     const outside = await prepareHostLauncher(project, ['src/main.ts'], { cacheDir: mkdtempSync(join(tmpdir(), 'outside-')), env: {} });
     expect(outside.mode).toBe('tsx');
-    expect(outside.reason).toMatch(/outside the project/);
+    expect(outside.reason).toMatch(/packages do not resolve from the build cache/);
 
     write('src/lazy.ts', "export const value = 42; export const fail = () => import.meta.resolve('./x.ts');\n");
     const unsupported = await prepareHostLauncher(project, ['src/main.ts'], { cacheDir, env: {} });

@@ -58,7 +58,9 @@ describe('sample services started from the host build', () => {
     const res = await postJson(`${gw.url}/predict`, makePredictRequest(9), { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
     expect(res.status).toBe(200);
 
-    for (let i = 0; i < 100 && !spans.some((s) => s.traceId === traceId && s.name === 'model.inference'); i++) await sleep(100);
+    // Each service exports its own batch: wait for both (server and client at the gateway, server and inference at ml-service).
+    const arrived = () => new Set(spans.filter((s) => s.traceId === traceId).map((s) => `${s.service}/${s.kind}`)).size >= 4;
+    for (let i = 0; i < 100 && !arrived(); i++) await sleep(100);
     const inTrace = spans.filter((s) => s.traceId === traceId);
     const gwServer = inTrace.find((s) => s.service === 'api-gateway' && s.kind === 2);
     const gwClient = inTrace.find((s) => s.service === 'api-gateway' && s.kind === 3);
