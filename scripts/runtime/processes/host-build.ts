@@ -355,9 +355,9 @@ function prune(cacheDir: string, keep: string): void {
 function assertPackagesResolve(root: string, cacheDir: string): void {
   const probe = 'esbuild/package.json';
   const fromRoot = createRequire(join(root, 'package.json')).resolve(probe);
+  mkdirSync(cacheDir, { recursive: true }); // a read-only project says so here (EACCES, EROFS)
   let fromCache: string | undefined;
   try {
-    mkdirSync(cacheDir, { recursive: true });
     fromCache = createRequire(join(realpathSync(cacheDir), 'probe.mjs')).resolve(probe);
   } catch {
     // not found from there

@@ -163,7 +163,8 @@ describe('host build', () => {
     expect(off).toMatchObject({ mode: 'tsx', reason: 'SANDBOX_HOST_BUILD=0' });
     expect(off.args(main)).toEqual(['--import', 'tsx', main]);
 
-    const outside = await prepareHostLauncher(project, ['src/main.ts'], { cacheDir: mkdtempSync(join(tmpdir(), 'outside-')), env: {} });
+    const elsewhere = mkdtempSync(join(tmpdir(), 'outside-'));
+    const outside = await prepareHostLauncher(project, ['src/main.ts'], { cacheDir: elsewhere, env: {} }).finally(() => rmSync(elsewhere, { recursive: true, force: true }));
     expect(outside.mode).toBe('tsx');
     expect(outside.reason).toMatch(/packages do not resolve from the build cache/);
 
