@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-
 import type { HostLauncher } from './host-build.ts';
 
 /** The reaper's entry, for the host build. */
