@@ -14,6 +14,7 @@ import { PROJECT_ROOT } from './paths.ts';
 import { PidRegistry } from './processes/pid-registry.ts';
 import { assertPortsFree } from './processes/ports.ts';
 import { reapRegistry } from './processes/reap.ts';
+import { prepareSandboxLauncher } from './processes/host-entries.ts';
 import { Reaper } from './processes/reaper.ts';
 import { scaleService } from './scaling.ts';
 import { selectRuntime, type RuntimeChoice } from './select-runtime.ts';
@@ -119,6 +120,9 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   const log = options.log ?? (() => undefined);
   const layout = stateLayout(options.stateDir);
   mkdirSync(layout.logsDir, { recursive: true });
+  // Host processes start from an esbuild build of their entries (reused while no source changed);
+  // built meanwhile, it is awaited before the first host process starts. On failure: tsx.
+  const launching = prepareSandboxLauncher();
 
   const stale = await reapStale(layout);
   if (stale.running) {
@@ -155,9 +159,12 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
 
   const chaosToken = randomBytes(16).toString('hex');
   const controlUrl = `http://127.0.0.1:${ports.control}`;
-  const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'));
+  const launcher = await launching;
+  if (launcher.reason && launcher.reason !== 'SANDBOX_HOST_BUILD=0') log(`host processes run under tsx (slower start): ${launcher.reason}`);
+  const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'), launcher);
   const supervisor: Supervisor = new Supervisor({
     projectRoot: PROJECT_ROOT,
+    launcher,
     registry,
     session,
     logDir: layout.logsDir,

@@ -4,6 +4,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { isSandboxError, SandboxError } from '../core/errors.ts';
 import { instanceName, maxInstances } from '../stack/catalog.ts';
 import type { ServiceSpec } from '../stack/types.ts';
+import { tsxLauncher, type HostLauncher } from './processes/host-build.ts';
 import { ManagedProcess } from './processes/managed-process.ts';
 import type { PidRegistry } from './processes/pid-registry.ts';
 import { waitForHttpReady } from './processes/readiness.ts';
@@ -50,6 +51,8 @@ export interface SupervisorOptions {
   /** Port of replica `index` (2, 3, ...) of a scalable service; absent: nothing can be scaled. */
   replicaPort?(spec: ServiceSpec, index: number): number;
   host?: string;
+  /** How a service's entry is started: from the host build (see host-build.ts); default tsx. */
+  launcher?: HostLauncher;
 }
 
 /** What a scale request changed, and every instance of the service afterwards. */
@@ -377,7 +380,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     const proc = await ManagedProcess.spawn({
       name: s.name,
       command: process.execPath,
-      args: ['--import', 'tsx', join(this.options.projectRoot, spec.entry)],
+      args: (this.options.launcher ?? tsxLauncher(this.options.projectRoot)).args(join(this.options.projectRoot, spec.entry)),
       cwd: this.options.projectRoot,
       env: {
         ...process.env,

@@ -1,17 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { HostLauncher } from './host-build.ts';
 
-const reaperMain = fileURLToPath(new URL('./reaper-main.ts', import.meta.url));
+/** The reaper's entry, for the host build. */
+export const REAPER_ENTRY = fileURLToPath(new URL('./reaper-main.ts', import.meta.url));
 
 /** Handle on the reaper process; release() tells it the host cleaned up by itself. */
 export class Reaper {
   private constructor(private readonly child: ChildProcess) {}
 
-  static start(pidsDir: string, session: string, logFile: string): Reaper {
+  static start(pidsDir: string, session: string, logFile: string, launcher?: HostLauncher): Reaper {
     const fd = openSync(logFile, 'a');
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', reaperMain, pidsDir, session], {
+      const child = spawn(process.execPath, [...(launcher?.args(REAPER_ENTRY) ?? ['--import', 'tsx', REAPER_ENTRY]), pidsDir, session], {
         detached: true,
         stdio: ['pipe', fd, fd],
       });

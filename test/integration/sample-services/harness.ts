@@ -3,10 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { HostLauncher } from '../../../scripts/runtime/processes/host-build.ts';
+import { prepareSandboxLauncher } from '../../../scripts/runtime/processes/host-entries.ts';
 
 /** Real sample-service processes for integration tests, on free ports, in their own process groups. */
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const TOKEN = 'test-chaos-token';
+
+let launcher: Promise<HostLauncher> | undefined;
+/** `node` arguments for a host-process entry, as the sandbox starts it (the host build, or tsx). */
+export async function hostArgs(entry: string): Promise<string[]> {
+  launcher ??= prepareSandboxLauncher();
+  return (await launcher).args(resolve(ROOT, entry));
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -45,7 +54,7 @@ export function createSandbox(): Sandbox {
     stateDir,
     async start(name, env = {}, options = {}) {
       const port = options.port ?? (await freePort());
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'sample-services', name, 'main.ts')], {
+      const child = spawn(process.execPath, await hostArgs(join('sample-services', name, 'main.ts')), {
         cwd: ROOT,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],

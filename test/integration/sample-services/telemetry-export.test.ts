@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePredictRequest } from '../../../sample-services/shared/payloads.ts';
 import { isPortFree } from '../../../scripts/runtime/processes/ports.ts';
-import { chaos, createSandbox, freePort, postJson, ROOT, sleep, type ServiceProcess } from './harness.ts';
+import { chaos, createSandbox, freePort, hostArgs, postJson, ROOT, sleep, type ServiceProcess } from './harness.ts';
 
 /**
  * The sample services' telemetry export, end to end from real service processes: spans as OTLP
@@ -315,7 +315,7 @@ describe('telemetry export to Tempo and Loki (stand-ins)', () => {
 
     it('ships its JSON lines under its service name and flushes them on SIGTERM', async () => {
       const port = await freePort();
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/alerting/notification-sink/main.ts'], {
+      const child = spawn(process.execPath, await hostArgs('scripts/alerting/notification-sink/main.ts'), {
         cwd: ROOT,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
