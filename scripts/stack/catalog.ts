@@ -89,7 +89,7 @@ export function portPlan(offset = 0): PortPlan {
   }
   const replicas = (name: string) =>
     (requireService(name).replicaPorts ?? []).map((p, i) => ({ instance: instanceName(name, i + 2), index: i + 2, port: p + offset }));
-  return {
+  const plan: PortPlan = {
     offset,
     control: CONTROL_PORT + offset,
     stack(component, port) {
@@ -114,4 +114,35 @@ export function portPlan(offset = 0): PortPlan {
       ];
     },
   };
+  const blocked = plan.all().filter((p) => FETCH_BLOCKED_PORTS.has(p.port));
+  if (blocked.length > 0) {
+    const where = blocked.map((b) => `${b.owner} on port ${b.port}`).join(' and ');
+    throw new SandboxError('INVALID_ARGUMENT', `port offset ${offset} puts ${where}, which fetch() refuses to connect to (a "bad port" of the Fetch standard)`, {
+      hint: `use another port offset (SANDBOX_PORT_OFFSET / --port-offset), e.g. ${nextUsableOffset(offset + 1)}`,
+    });
+  }
+  return plan;
+}
+
+/**
+ * Ports of the Fetch standard's "bad port" list at or above 1024 (Node's fetch, undici, refuses
+ * them with "bad port"): the sandbox's own HTTP calls would fail on them.
+ */
+const FETCH_BLOCKED_PORTS: ReadonlySet<number> = new Set([1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
+
+/** Whether every port of the plan at this offset is usable. */
+export function isUsableOffset(offset: number): boolean {
+  try {
+    portPlan(offset);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first usable offset at or after `from` in steps of `step`. */
+export function nextUsableOffset(from: number, step = 1): number {
+  let offset = from;
+  while (offset <= 50_000 && !isUsableOffset(offset)) offset += step;
+  return offset;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPortFree } from '../../scripts/runtime/processes/ports.ts';
-import { portPlan } from '../../scripts/stack/catalog.ts';
+import { isUsableOffset, portPlan } from '../../scripts/stack/catalog.ts';
 
 /**
  * A port offset whose every sandbox port is free, and a fresh state dir, so test files can run
@@ -14,6 +14,8 @@ export async function isolatedSandbox(prefix = 'sandbox-test-'): Promise<{ state
     // ephemeral range (32768 and up), where an outgoing connection may take a port between
     // this check and the sandbox's bind.
     const offset = 1000 + Math.floor(Math.random() * 220) * 100;
+    // Not one that puts a port (its own, or a --parallel shard's) on a fetch "bad port".
+    if (![0, 1, 2].every((shard) => isUsableOffset(offset + shard * 50))) continue;
     const ports = portPlan(offset).all();
     const free = await Promise.all(ports.map((p) => isPortFree(p.port)));
     if (free.every(Boolean)) {

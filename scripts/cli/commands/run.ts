@@ -11,6 +11,7 @@ import { resolveScenarioArgs } from '../../scenario/discover.ts';
 import type { Scenario } from '../../scenario/model.ts';
 import type { Reporter, SuiteReport } from '../../scenario/result.ts';
 import { prepareScenarios, runSuite } from '../../scenario/suite.ts';
+import { nextUsableOffset } from '../../stack/catalog.ts';
 import { err, layoutFrom, out, portOffsetFrom, type GlobalOptions } from '../context.ts';
 
 export interface RunOptions extends GlobalOptions {
@@ -119,11 +120,14 @@ export async function executeSuite(
       const shards = attach ? 1 : Math.min(parallelism(opts.parallel, mode), scenarios.length) || 1;
       if (shards > 1) out(`running ${scenarios.length} scenarios on ${shards} sandboxes in parallel`);
       const base = portOffsetFrom(opts);
+      // Each further shard takes the next step whose ports are all usable (none on a fetch "bad port").
+      const offsets = [base];
+      while (offsets.length < shards) offsets.push(nextUsableOffset(offsets.at(-1)! + SHARD_PORT_STEP, SHARD_PORT_STEP));
       const start = (i: number) =>
         startSandbox({
           runtime: parseRuntimeChoice(opts.runtime),
           stateDir: i === 0 ? layout.root : join(layout.root, 'shards', String(i)),
-          portOffset: base + i * SHARD_PORT_STEP,
+          portOffset: offsets[i]!,
           remediation: opts.remediation,
           log: i === 0 ? out : () => undefined,
           ...(attach ? { attach } : {}),

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findStackComponent, portPlan, stackComponents } from '../../../scripts/stack/catalog.ts';
+import { findStackComponent, isUsableOffset, nextUsableOffset, portPlan, stackComponents } from '../../../scripts/stack/catalog.ts';
 import { grafanaHome } from '../../../scripts/stack/components/grafana.ts';
 import type { LaunchContext } from '../../../scripts/stack/types.ts';
 
@@ -46,6 +46,17 @@ describe('catalog: the observability backends', () => {
 
   it('exposes Tempo’s OTLP gRPC 4317 and HTTP 4318 and its HTTP port 3200 explicitly', () => {
     expect(spec('tempo').ports).toMatchObject({ http: 3200, 'otlp-grpc': 4317, 'otlp-http': 4318 });
+  });
+
+  it('refuses an offset that puts a port on a fetch "bad port", naming it and a usable offset', () => {
+    // 4566 + 2000 = 6566 and 8080 + 2000 = 10080: Node's fetch answers "bad port" for both.
+    expect(() => portPlan(2000)).toThrow(/^port offset 2000 puts localstack \(http\) on port 6566 and api-gateway on port 10080, which fetch\(\) refuses/);
+    expect(isUsableOffset(2000)).toBe(false);
+    expect(isUsableOffset(0)).toBe(true);
+    const next = nextUsableOffset(2000, 50);
+    expect(next).toBeGreaterThan(2000);
+    expect(next % 50).toBe(0);
+    expect(() => portPlan(next)).not.toThrow();
   });
 
   it('gives every port of the sandbox a distinct number', () => {
