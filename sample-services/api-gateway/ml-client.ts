@@ -13,6 +13,8 @@ export class MlUnreachableError extends Error {
   constructor(
     message: string,
     readonly timedOut: boolean,
+    /** The connection was refused: the request never reached an instance. */
+    readonly refused = false,
   ) {
     super(message);
   }
@@ -30,6 +32,8 @@ export function upstreamListProblem(value: unknown): string | null {
       return `upstreams[${i}]: not a URL: ${JSON.stringify(u)}`;
     }
     if (typeof u !== 'string' || (url.protocol !== 'http:' && url.protocol !== 'https:')) return `upstreams[${i}]: expected an http(s) URL, got ${JSON.stringify(u)}`;
+    // ml-service instances are this machine's processes; the gateway's traffic (all scenario load) stays on loopback.
+    if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname)) return `upstreams[${i}]: ${url.hostname} is not a loopback address; ml-service instances run on this machine`;
   }
   if (new Set(value.map((u) => new URL(String(u)).origin)).size !== value.length) return 'upstreams: the list names an instance twice';
   return null;
@@ -87,7 +91,17 @@ export class MlClient {
     if (this.isBlocked()) throw new MlUnreachableError(connectionRefused(ML_DEPENDENCY).message, false);
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const baseUrl = options.upstream ?? this.next();
+    try {
+      return await this.send(method, path, options.upstream ?? this.next(), payload, timeoutMs, options.correlationId);
+    } catch (e) {
+      // A dead scale-out instance refuses connections; the request never reached it, so the next
+      // instance takes it instead of failing 1/N of calls. Once: with one instance there is no other.
+      if (options.upstream !== undefined || this.list.length < 2 || !(e instanceof MlUnreachableError) || !e.refused) throw e;
+      return this.send(method, path, this.next(), payload, timeoutMs, options.correlationId);
+    }
+  }
+
+  private send(method: 'GET' | 'POST', path: string, baseUrl: string, payload: string | undefined, timeoutMs: number, correlationId: string | undefined): Promise<MlResponse> {
     return new Promise<MlResponse>((resolve, reject) => {
       const req = http.request(
         new URL(path, baseUrl),
@@ -97,7 +111,7 @@ export class MlClient {
           headers: {
             accept: 'application/json',
             ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-            ...(options.correlationId ? { 'x-correlation-id': options.correlationId } : {}),
+            ...(correlationId ? { 'x-correlation-id': correlationId } : {}),
           },
         },
         (res) => {
@@ -120,7 +134,8 @@ export class MlClient {
       const timer = setTimeout(() => req.destroy(new MlUnreachableError(`ml-service did not answer within ${timeoutMs}ms`, true)), timeoutMs);
       req.on('error', (e) => {
         clearTimeout(timer);
-        reject(e instanceof MlUnreachableError ? e : new MlUnreachableError(this.list.length > 1 ? `${e.message} (${baseUrl})` : e.message, false));
+        const refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+        reject(e instanceof MlUnreachableError ? e : new MlUnreachableError(this.list.length > 1 ? `${e.message} (${baseUrl})` : e.message, false, refused));
       });
       req.end(payload);
     });

@@ -74,7 +74,8 @@ export function createControlApi(deps: ControlApiDeps): Server {
       pattern: /^\/services\/([\w-]+)\/scale$/,
       handle: async (m, req) => {
         const name = m[1]!;
-        const { replicas } = (await readJson(req)) as { replicas?: unknown };
+        const body = await readJson(req);
+        const replicas = typeof body === 'object' && body !== null ? (body as { replicas?: unknown }).replicas : undefined;
         if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1) {
           return json(400, { error: `replicas: expected a whole number of instances, 1 or more (got ${JSON.stringify(replicas) ?? 'nothing'})` });
         }

@@ -35,13 +35,25 @@ export interface ScaleReport extends ScaleResult {
  * runs also repairs a gateway whose list drifted (the resets rely on this).
  */
 export async function scaleService(deps: ScalingDeps, name: string, replicas: number): Promise<ScaleReport> {
-  const result = await deps.supervisor.scale(name, replicas);
+  let result: ScaleResult;
+  try {
+    result = await deps.supervisor.scale(name, replicas);
+  } catch (e) {
+    // A scale that failed half-way still changed which instances run: targets and routing must
+    // follow them, or a removed replica stays a dead target and upstream.
+    await syncTargetsAndRouting(deps, name);
+    throw e;
+  }
+  return { ...result, routing: await syncTargetsAndRouting(deps, name) };
+}
+
+async function syncTargetsAndRouting(deps: ScalingDeps, name: string): Promise<RoutingUpdate[]> {
   deps.writeTargets();
   const routing: RoutingUpdate[] = [];
   for (const router of services.filter((s) => s.routesTo === name)) {
     routing.push(await tellRouter(deps, router.name, deps.supervisor.instanceUrls(name)));
   }
-  return { ...result, routing };
+  return routing;
 }
 
 async function tellRouter(deps: ScalingDeps, via: string, upstreams: string[]): Promise<RoutingUpdate> {

@@ -54,7 +54,12 @@ export function aggregateRuns(scenario: Scenario, runs: readonly ScenarioResult[
     ...shown.metrics,
     ...Object.fromEntries(TIME_METRICS.map((k) => [k, at(ran.map((r) => r.metrics[k]))])),
   };
-  const outcome = ran.length === 0 ? 'errored' : expectations.every((e) => e.passed) ? 'passed' : errored.length > 0 ? 'errored' : 'failed';
+  // Errored only when the errored runs alone sink it: had they held, every failed expectation
+  // would have passed (a target judged on the runs that ran fails on its own).
+  const erroredSankIt =
+    errored.length > 0 &&
+    expectations.every((e, i) => e.passed || (e.kind !== 'target' && ran.map((r) => r.expectations[i]).filter((x) => x?.passed).length + errored.length >= needed));
+  const outcome = ran.length === 0 ? 'errored' : expectations.every((e) => e.passed) ? 'passed' : erroredSankIt ? 'errored' : 'failed';
   return {
     ...shown,
     outcome,

@@ -50,6 +50,7 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
   const timers: NodeJS.Timeout[] = [];
   const stops: { stop(): Promise<void> }[] = [];
   let load: LoadDriver | undefined;
+  let loadDone: Promise<void> = Promise.resolve();
   let loadSummary: LoadSummary | undefined;
   let uninstallRules: (() => Promise<void>) | undefined;
   let error: SandboxError | undefined;
@@ -128,7 +129,6 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     const eventTicker = setInterval(flushEvents, 100);
     stops.push({ stop: async () => clearInterval(eventTicker) });
 
-    let loadDone: Promise<void> = Promise.resolve();
     if (load) {
       // `rate`: the constant rate, or a ramp's peak.
       timeline.record({ kind: 'load-start', rate: scenario.load.rate, durationSeconds: scenario.load.durationSeconds });
@@ -168,6 +168,8 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
   } finally {
     timers.forEach(clearTimeout);
     load?.stop();
+    // Wait for the load to wind down (k6 in a container removes itself), also on error or Ctrl-C.
+    await loadDone.catch(() => undefined);
     for (const [fault, spec] of active) {
       await fault.clear().catch(() => undefined);
       timeline.record({ kind: 'fault-end', fault: spec.type, service: spec.service, id: fault.id, reason: 'scenario-end' });

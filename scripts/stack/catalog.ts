@@ -130,19 +130,23 @@ export function portPlan(offset = 0): PortPlan {
  */
 const FETCH_BLOCKED_PORTS: ReadonlySet<number> = new Set([1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
 
-/** Whether every port of the plan at this offset is usable. */
+/** Whether the plan at this offset is valid and puts no port on a fetch "bad port". */
 export function isUsableOffset(offset: number): boolean {
-  try {
-    portPlan(offset);
-    return true;
-  } catch {
-    return false;
-  }
+  if (!Number.isInteger(offset) || offset < 0 || offset > 50_000) return false;
+  return portsAt(offset).every((p) => !FETCH_BLOCKED_PORTS.has(p));
 }
 
-/** The first usable offset at or after `from` in steps of `step`. */
+/** The first usable offset at or after `from` in steps of `step` (ports stay distinct across steps of 50). */
 export function nextUsableOffset(from: number, step = 1): number {
-  let offset = from;
-  while (offset <= 50_000 && !isUsableOffset(offset)) offset += step;
-  return offset;
+  for (let offset = from; offset <= 50_000; offset += step) if (isUsableOffset(offset)) return offset;
+  throw new SandboxError('INVALID_ARGUMENT', `no usable port offset from ${from} up to 50000 in steps of ${step}`);
+}
+
+/** Every port number the plan uses at offset 0, shifted. */
+function portsAt(offset: number): number[] {
+  return [
+    CONTROL_PORT,
+    ...stackComponents.flatMap((c) => Object.values(c.ports)),
+    ...services.flatMap((s) => [s.port, ...(s.replicaPorts ?? [])]),
+  ].map((p) => p + offset);
 }

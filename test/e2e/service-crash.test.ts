@@ -27,6 +27,7 @@ describe('service-crash scenario through `sandbox test`', () => {
     // + Alertmanager's group_wait (1s) for the first delivery.
     expect(m.notificationFloorSeconds).toBe(3);
     expect(m.notificationCeilingSeconds).toBe(5);
+    expect(m.timeToNotifySeconds).toBeGreaterThanOrEqual(m.notificationFloorSeconds);
     // Detection can't beat the rule's floor; the watcher polls every 100 ms.
     expect(m.mttdSeconds).toBeGreaterThanOrEqual(m.detectionFloorSeconds);
     expect(m.mttdSeconds).toBeLessThanOrEqual(10);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../../core/duration.ts';
+import { maxInstances, services } from '../../stack/catalog.ts';
 
 /**
  * The playbook file's shape (compose/remediation/playbooks.yml). Durations are Prometheus-style
@@ -7,6 +8,9 @@ import { parseDuration } from '../../core/duration.ts';
  */
 export const ACTION_NAMES = ['restart', 'rollback-model', 'circuit-breaker', 'clear-faults', 'scale-out'] as const;
 export type ActionName = (typeof ACTION_NAMES)[number];
+
+/** The most instances any service may run (the port plan reserves replica ports for them). */
+const MAX_INSTANCES = Math.max(...services.map(maxInstances));
 
 export function isActionName(name: string): name is ActionName {
   return (ACTION_NAMES as readonly string[]).includes(name);
@@ -60,7 +64,7 @@ export const actionSchemas = {
     /** Crash loops: switch the supervisor's restart policy to never and start the service once, cleanly. */
     stopRestartLoop: z.boolean().optional(),
   }),
-  'scale-out': z.strictObject({ action: z.literal('scale-out'), service, replicas: z.int().min(1).max(20) }),
+  'scale-out': z.strictObject({ action: z.literal('scale-out'), service, replicas: z.int().min(1).max(MAX_INSTANCES, `at most ${MAX_INSTANCES}: the port plan has room for that many instances of a service`) }),
 } satisfies Record<ActionName, z.ZodType>;
 
 export type ActionSpec = { [K in ActionName]: z.output<(typeof actionSchemas)[K]> }[ActionName];

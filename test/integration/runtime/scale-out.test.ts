@@ -170,6 +170,9 @@ describe('scale-out', () => {
     const bad = await scale('ml-service', { replicas: 'two' });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/replicas: expected a whole number/);
+    const empty = await scale('ml-service', null);
+    expect(empty.status).toBe(400);
+    expect(empty.body.error).toMatch(/replicas: expected a whole number .*got nothing/);
     const replica = await scale('ml-service-2', { replicas: 2 });
     expect(replica.status).toBe(404);
     expect((await scale('nope', { replicas: 2 })).status).toBe(404);

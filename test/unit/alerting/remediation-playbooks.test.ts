@@ -52,6 +52,19 @@ describe('playbook validation', () => {
     ]);
   });
 
+  it('rejects more scale-out replicas than the port plan has room for, at start rather than during an incident', () => {
+    const text = `defaults: { cooldown: 30s }
+allowedActions: [scale-out]
+playbooks:
+  - name: a
+    match: { alertname: X }
+    actions: [{ action: scale-out, replicas: 4 }]
+`;
+    const p = problems(validatePlaybooks(text, FILE));
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^playbooks\.yml:6:\d+: playbooks\[0\]\.actions\[0\]\.replicas: at most 3: the port plan has room for that many instances/);
+  });
+
   it('names an unknown key at its own line, in a playbook and in an action', () => {
     const text = `${header}  - name: a
     match: { alertname: X }

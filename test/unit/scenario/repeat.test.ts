@@ -59,5 +59,9 @@ describe('repeat', () => {
     expect(p50.outcome).toBe('passed');
     expect(p50.expectations[0]!.message).toBe('held in 1/2 runs (needs 1, p50; 1 errored)');
     expect(aggregateRuns(scenario(100), [run(null, 'errored'), run(null, 'errored')]).outcome).toBe('errored');
+    // Runs that ran and failed by themselves: a monitoring failure, whatever else errored.
+    const failedAnyway = aggregateRuns(scenario(100), [run(6), run(7), erroredRun]);
+    expect(failedAnyway.outcome).toBe('failed');
+    expect(failedAnyway.error).toBeUndefined();
   });
 });

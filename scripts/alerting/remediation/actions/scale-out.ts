@@ -43,6 +43,8 @@ export async function scaleOut(spec: ActionSpecOf<'scale-out'>, ctx: ActionConte
   );
   const names = reply.instances.map((i) => i.name);
   const routers = (reply.routing ?? []).map((r) => r.via);
+  // The control API's own answer: no poll can change it.
+  if (names.length !== target) throw new ActionFailure(`POST ${path} listed ${names.length} instance(s), expected ${target}`);
   const observed = await verify(`${ctx.service} at ${target} healthy instance(s), routed`, ctx.verifyTimeoutMs, async () => {
     const components = await ctx.sandbox.components(ctx.signal);
     const urls: string[] = [];
@@ -55,7 +57,6 @@ export async function scaleOut(spec: ActionSpecOf<'scale-out'>, ctx: ActionConte
       urls.push(trim(c.url));
       seen.push(`${name} (${trim(c.url)})`);
     }
-    if (names.length !== target) return { ok: false, observed: `${names.length} instance(s) listed, expected ${target}` };
     const routed: string[] = [];
     for (const via of routers) {
       const base = await ctx.sandbox.serviceUrl(via, ctx.signal);
