@@ -139,19 +139,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
   /** Start every spec, in groups of equal startOrder, and wait until each is ready. */
   async startAll(specs: readonly ServiceSpec[]): Promise<void> {
     for (const spec of specs) {
-      this.services.set(spec.name, {
-        spec,
-        name: spec.name,
-        index: 1,
-        port: this.options.port(spec),
-        process: undefined,
-        state: 'stopped',
-        restarts: 0,
-        policy: { policy: 'never' },
-        backoffStep: 0,
-        stopping: false,
-        restartTimer: undefined,
-      });
+      this.services.set(spec.name, supervised(spec, spec.name, 1, this.options.port(spec)));
       this.restartsTotal.inc({ service: spec.name }, 0);
     }
     const orders = [...new Set(specs.map((s) => s.startOrder))].sort((a, b) => a - b);
@@ -264,19 +252,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       const name = instanceName(service, index);
       let r = this.services.get(name);
       if (!r) {
-        r = {
-          spec: primary.spec,
-          name,
-          index,
-          port: this.options.replicaPort!(primary.spec, index),
-          process: undefined,
-          state: 'stopped',
-          restarts: 0,
-          policy: { policy: 'never' },
-          backoffStep: 0,
-          stopping: false,
-          restartTimer: undefined,
-        };
+        r = supervised(primary.spec, name, index, this.options.replicaPort!(primary.spec, index));
         this.services.set(name, r);
         this.restartsTotal.inc(this.labels(r), 0);
         started.push(name);
@@ -443,4 +419,9 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       }, delay);
     }
   }
+}
+
+/** A supervised instance before its first launch (the primary is index 1, replicas 2, 3, ...). */
+function supervised(spec: ServiceSpec, name: string, index: number, port: number): Supervised {
+  return { spec, name, index, port, process: undefined, state: 'stopped', restarts: 0, policy: { policy: 'never' }, backoffStep: 0, stopping: false, restartTimer: undefined };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePredictRequest } from '../../../sample-services/shared/payloads.ts';
 import { prepareSandboxLauncher } from '../../../scripts/runtime/processes/host-entries.ts';
-import { createSandbox, postJson, ROOT, scrape, sleep, type ServiceProcess } from './harness.ts';
+import { createSandbox, expectPredictTrace, postJson, ROOT, scrape, sleep, type ServiceProcess } from './harness.ts';
 
 /**
  * The sample services as the sandbox starts them: from the host build (plain `node` on the
@@ -61,15 +61,7 @@ describe('sample services started from the host build', () => {
     // Each service exports its own batch: wait for both (server and client at the gateway, server and inference at ml-service).
     const arrived = () => new Set(spans.filter((s) => s.traceId === traceId).map((s) => `${s.service}/${s.kind}`)).size >= 4;
     for (let i = 0; i < 100 && !arrived(); i++) await sleep(100);
-    const inTrace = spans.filter((s) => s.traceId === traceId);
-    const gwServer = inTrace.find((s) => s.service === 'api-gateway' && s.kind === 2);
-    const gwClient = inTrace.find((s) => s.service === 'api-gateway' && s.kind === 3);
-    const mlServer = inTrace.find((s) => s.service === 'ml-service' && s.kind === 2);
-    const inference = inTrace.find((s) => s.service === 'ml-service' && s.name === 'model.inference');
-    expect(gwServer, JSON.stringify(inTrace)).toBeDefined();
-    expect(gwClient?.parentSpanId).toBe(gwServer!.spanId);
-    expect(mlServer?.parentSpanId).toBe(gwClient!.spanId);
-    expect(inference?.parentSpanId).toBe(mlServer!.spanId);
+    expectPredictTrace(spans, traceId);
 
     for (const p of [gw, ml]) {
       expect(p.logLines().find((l) => l.msg === 'request completed' && l.trace_id === traceId)).toMatchObject({ service: p.name, level: 'info' });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import type { HostLauncher } from '../../../scripts/runtime/processes/host-build.ts';
 import { prepareSandboxLauncher } from '../../../scripts/runtime/processes/host-entries.ts';
 
@@ -169,4 +170,30 @@ export async function scrape(base: string, accept?: string): Promise<{ text: str
     value: (series) => samples.get(series) ?? 0,
     sum: (prefix, match = '') => [...samples].filter(([k]) => k.startsWith(prefix) && k.includes(match)).reduce((a, [, v]) => a + v, 0),
   };
+}
+
+/** What the trace checks need of an exported span. */
+export interface SpanSeen {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  service?: string;
+  kind: number;
+  name: string;
+}
+
+/**
+ * One POST /predict across both services, as exported: the gateway's server span, its client
+ * span under it, ml-service's server span under that, and the inference span under that.
+ */
+export function expectPredictTrace(spans: readonly SpanSeen[], traceId: string): void {
+  const inTrace = spans.filter((s) => s.traceId === traceId);
+  const gwServer = inTrace.find((s) => s.service === 'api-gateway' && s.kind === 2 && s.name === 'POST /predict');
+  const gwClient = inTrace.find((s) => s.service === 'api-gateway' && s.kind === 3);
+  const mlServer = inTrace.find((s) => s.service === 'ml-service' && s.kind === 2);
+  const inference = inTrace.find((s) => s.service === 'ml-service' && s.name === 'model.inference');
+  expect(gwServer, JSON.stringify(inTrace)).toBeDefined();
+  expect(gwClient?.parentSpanId).toBe(gwServer!.spanId);
+  expect(mlServer?.parentSpanId).toBe(gwClient!.spanId);
+  expect(inference?.parentSpanId).toBe(mlServer!.spanId);
 }

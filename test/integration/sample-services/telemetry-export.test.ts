@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePredictRequest } from '../../../sample-services/shared/payloads.ts';
 import { isPortFree } from '../../../scripts/runtime/processes/ports.ts';
-import { chaos, createSandbox, freePort, hostArgs, postJson, ROOT, sleep, type ServiceProcess } from './harness.ts';
+import { chaos, createSandbox, expectPredictTrace, freePort, hostArgs, postJson, ROOT, sleep, type ServiceProcess } from './harness.ts';
 
 /**
  * The sample services' telemetry export, end to end from real service processes: spans as OTLP
@@ -160,15 +160,7 @@ function expectTraceAndLogs(tempo: StandIn, loki: StandIn, traceId: string, proc
     expect(r.contentType).toContain('application/json');
   }
 
-  const inTrace = spansOf(tempo).filter((s) => s.traceId === traceId);
-  const gwServer = inTrace.find((s) => s.service === 'api-gateway' && s.kind === 2 && s.name === 'POST /predict');
-  const gwClient = inTrace.find((s) => s.service === 'api-gateway' && s.kind === 3);
-  const mlServer = inTrace.find((s) => s.service === 'ml-service' && s.kind === 2);
-  const inference = inTrace.find((s) => s.service === 'ml-service' && s.name === 'model.inference');
-  expect(gwServer, JSON.stringify(inTrace)).toBeDefined();
-  expect(gwClient?.parentSpanId).toBe(gwServer!.spanId);
-  expect(mlServer?.parentSpanId).toBe(gwClient!.spanId);
-  expect(inference?.parentSpanId).toBe(mlServer!.spanId);
+  expectPredictTrace(spansOf(tempo), traceId);
 
   const logs = logsOf(loki);
   for (const p of processes) {
