@@ -82,6 +82,15 @@ describe('promtool', () => {
     expect(testFiles.length).toBeGreaterThan(0);
   });
 
+  it('promtool check config accepts prometheus.yml with every rule file it loads (target files are written per sandbox)', () => {
+    const r = promtool(['check', 'config', join(PROM, 'prometheus.yml')]);
+    if (r.status !== 0) throw new Error(`promtool check config failed (exit ${r.status}):\n${r.output}`);
+    // Only the per-sandbox file_sd files may be missing here; every rule file must be found and pass.
+    const warnings = r.output.split('\n').filter((l) => /WARNING/.test(l));
+    expect(warnings.filter((l) => !/for file_sd in (scrape job .*|alertmanager config) does not exist/.test(l))).toEqual([]);
+    expect(r.output.match(/SUCCESS: \d+ rules found/g)?.length).toBe(ruleFiles.length);
+  });
+
   it.each([...ruleFiles, ...productionRuleFiles].map((f) => [rel(f), f]))('promtool check rules %s', (_name, file) => {
     const r = promtool(['check', 'rules', file]);
     if (r.status !== 0) throw new Error(`promtool check rules ${rel(file)} failed (exit ${r.status}):\n${r.output}`);
