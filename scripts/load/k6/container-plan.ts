@@ -3,7 +3,7 @@ import { COMPONENT_LABEL } from '../../runtime/docker/container-plan.ts';
 import { assertLoopback, type LoadProfile } from '../driver.ts';
 import { K6_INSTALL_URL } from './binary.ts';
 import { K6_IMAGE_REF } from './image.ts';
-import { GRACEFUL_STOP } from './options.ts';
+import { k6DeadlineMs } from './options.ts';
 import { CONTAINER_HOST_ALIAS, generateK6Script } from './script.ts';
 
 /**
@@ -102,7 +102,7 @@ export function buildK6ContainerPlan(profile: LoadProfile, options: K6ContainerP
     hostPort: target.hostPort,
     targetUrl: target.url,
     wait: 'running',
-    deadlineMs: (profile.durationSeconds + parseInt(GRACEFUL_STOP, 10) + 30) * 1000,
+    deadlineMs: k6DeadlineMs(profile.durationSeconds),
     stopTimeoutMs: K6_STOP_TIMEOUT_MS,
   };
 }

@@ -6,7 +6,7 @@ import { LineTail } from '../../runtime/docker/log-tail.ts';
 import { removeSandboxContainers } from '../../runtime/docker/remove.ts';
 import type { LoadProfile, LoadSummary } from '../driver.ts';
 import { buildK6ContainerPlan, containerTargetUrl, firstFileInTar, K6_RUN_LABEL, k6ContainerError, type K6ContainerPlan } from './container-plan.ts';
-import { parseK6Summary } from './summary.ts';
+import { emptyK6Summary, parseK6Summary } from './summary.ts';
 
 export interface K6ContainerRunOptions {
   signal?: AbortSignal;
@@ -90,7 +90,7 @@ export async function runK6InContainer(profile: LoadProfile, options: K6Containe
   try {
     try {
       await exposeHostPort(plan.hostPort);
-      if (options.signal?.aborted) return emptySummary();
+      if (options.signal?.aborted) return emptyK6Summary();
       started = await k6Container(plan, (s) => s.on('error', () => undefined).on('data', (chunk: string | Buffer) => tail.push(String(chunk)))).start();
     } catch (e) {
       throw k6ContainerError(plan, { kind: 'start', message: (e as Error).message }, tail.lines());
@@ -106,7 +106,7 @@ export async function runK6InContainer(profile: LoadProfile, options: K6Containe
         throw k6ContainerError(plan, { kind: 'summary', message: (e as Error).message }, tail.lines());
       }
     }
-    if (aborted) return emptySummary();
+    if (aborted) return emptyK6Summary();
     throw k6ContainerError(plan, { kind: 'exit', exitCode }, tail.lines());
   } catch (e) {
     throw isSandboxError(e) ? e : new SandboxError('COMPONENT_DIED', `the k6 load container failed: ${(e as Error).message}`, { cause: e, details: tail.lines() });
@@ -167,6 +167,3 @@ async function readSummary(started: StartedTestContainer, path: string): Promise
   return file === null ? null : file.toString('utf8');
 }
 
-function emptySummary(): LoadSummary {
-  return { sent: 0, ok: 0, failed: 0, dropped: 0, statusCounts: {}, latencyMs: { p50: 0, p95: 0, p99: 0, max: 0 } };
-}

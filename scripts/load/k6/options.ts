@@ -78,3 +78,8 @@ export function k6Options(p: K6OptionsInput): Options {
     noConnectionReuse: false,
   };
 }
+
+/** How long a k6 run may take before it is interrupted: the schedule, its graceful stop, and start-up and summary time. */
+export function k6DeadlineMs(durationSeconds: number): number {
+  return (durationSeconds + parseInt(GRACEFUL_STOP, 10) + 30) * 1000;
+}

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { SandboxError } from '../../core/errors.ts';
 import { assertLoopback, type LoadProfile, type LoadSummary } from '../driver.ts';
 import { findK6, k6MissingError } from './binary.ts';
+import { k6DeadlineMs } from './options.ts';
 import { generateK6Script } from './script.ts';
 
 export { findK6, k6MissingError, K6_INSTALL_URL } from './binary.ts';
-import { parseK6Summary } from './summary.ts';
+import { emptyK6Summary, parseK6Summary } from './summary.ts';
 
 export interface K6RunOptions {
   signal?: AbortSignal;
@@ -44,8 +45,7 @@ export async function runK6(profile: LoadProfile, options: K6RunOptions = {}): P
   try {
     const { code, stderr, aborted } = await spawnK6(binary, ['run', '--quiet', '--no-usage-report', '--summary-export', summaryFile, scriptFile], {
       signal: options.signal,
-      // Schedule + graceful stop + start-up and summary time.
-      deadlineMs: (profile.durationSeconds + 5 + 30) * 1000,
+      deadlineMs: k6DeadlineMs(profile.durationSeconds),
     });
     if (existsSync(summaryFile)) {
       try {
@@ -54,7 +54,7 @@ export async function runK6(profile: LoadProfile, options: K6RunOptions = {}): P
         throw new SandboxError('COMPONENT_DIED', `k6 wrote an unreadable summary export: ${(e as Error).message}`, { details: stderr });
       }
     }
-    if (aborted) return emptySummary();
+    if (aborted) return emptyK6Summary();
     throw new SandboxError('COMPONENT_DIED', `k6 exited with ${code} without writing its summary`, {
       details: stderr,
       hint: `run the script by hand to see why: ${binary} run ${scriptFile} (pass workDir to keep it)`,
@@ -111,6 +111,3 @@ function spawnK6(
   });
 }
 
-function emptySummary(): LoadSummary {
-  return { sent: 0, ok: 0, failed: 0, dropped: 0, statusCounts: {}, latencyMs: { p50: 0, p95: 0, p99: 0, max: 0 } };
-}

@@ -44,3 +44,8 @@ export function parseK6Summary(json: unknown): LoadSummary {
     },
   };
 }
+
+/** What an interrupted k6 run (binary or container) that wrote no summary reports: nothing sent. */
+export function emptyK6Summary(): LoadSummary {
+  return { sent: 0, ok: 0, failed: 0, dropped: 0, statusCounts: {}, latencyMs: { p50: 0, p95: 0, p99: 0, max: 0 } };
+}

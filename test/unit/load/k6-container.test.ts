@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSandboxError, type SandboxError } from '../../../scripts/core/errors.ts';
+import type { SandboxError } from '../../../scripts/core/errors.ts';
 import { LoadDriver, type LoadProfile } from '../../../scripts/load/driver.ts';
 import { k6MissingError } from '../../../scripts/load/k6/binary.ts';
 import { k6Container } from '../../../scripts/load/k6/container.ts';
@@ -20,6 +20,7 @@ import { generateK6Script } from '../../../scripts/load/k6/script.ts';
 import { chooseK6Way } from '../../../scripts/load/k6/way.ts';
 import { COMPONENT_LABEL } from '../../../scripts/runtime/docker/container-plan.ts';
 import { TESTCONTAINERS_HOST } from '../../../scripts/runtime/docker/docker-runtime.ts';
+import { caught } from '../../helpers/errors.ts';
 
 const sessionLabels = { 'org.observability-sandbox.session': 's1', 'org.observability-sandbox.state-dir': '/state' };
 
@@ -34,16 +35,6 @@ const profile: LoadProfile = {
   body: (e) => (e.method === 'GET' ? undefined : { engineId: 'e1' }),
   engine: 'k6',
 };
-
-function caught(f: () => unknown): SandboxError {
-  try {
-    f();
-  } catch (e) {
-    if (isSandboxError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a SandboxError');
-}
 
 describe('the k6 image', () => {
   it('is pinned to a 1.x release as the catalog pins its images (name:tag, no leading v)', () => {

@@ -2,10 +2,10 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isSandboxError, type SandboxError } from '../../../scripts/core/errors.ts';
 import { LoadDriver, type LoadProfile } from '../../../scripts/load/driver.ts';
 import { findK6, runK6 } from '../../../scripts/load/k6/runner.ts';
 import { parseK6Summary } from '../../../scripts/load/k6/summary.ts';
+import { caught } from '../../helpers/errors.ts';
 
 const profile: LoadProfile = {
   rate: 10,
@@ -31,16 +31,6 @@ const EXPORT = {
     sandbox_status_timeout: { count: 2, rate: 0.03 },
   },
 };
-
-function caught(f: () => unknown): SandboxError {
-  try {
-    f();
-  } catch (e) {
-    if (isSandboxError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a SandboxError');
-}
 
 describe('k6 summary export', () => {
   it('maps http_reqs, http_req_failed (passes = failed requests), http_req_duration and dropped_iterations to LoadSummary', () => {
