@@ -1,4 +1,4 @@
-import { SeverityNumber, type Logger as OtelLogger } from '@opentelemetry/api-logs';
+import { SeverityNumber, type Logger as OtelLogger } from '@opentelemetry/api';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
@@ -57,7 +57,8 @@ export function startLogShipping(options: LogShippingOptions): LogShipping {
   const provider = new LoggerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
     processors: [
-      new BatchLogRecordProcessor(exporter, {
+      new BatchLogRecordProcessor({
+        exporter,
         maxQueueSize: 2048,
         maxExportBatchSize: 512,
         scheduledDelayMillis: delayFromEnv(env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000),

@@ -1,4 +1,6 @@
-import { NodeSDK, resources, tracing } from '@opentelemetry/sdk-node';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, NoopSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -13,7 +15,7 @@ export interface TelemetryOptions {
    */
   otlpEndpoint?: string | undefined;
   /** Tests pass an in-memory exporter here. */
-  exporter?: tracing.SpanExporter;
+  exporter?: SpanExporter;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -32,20 +34,21 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const exporter =
     options.exporter ?? (options.otlpEndpoint ? new OTLPTraceExporter({ url: tracesUrl(options.otlpEndpoint), timeoutMillis: 2000 }) : undefined);
   const processor = options.exporter
-    ? new tracing.SimpleSpanProcessor(options.exporter)
+    ? new SimpleSpanProcessor({ exporter: options.exporter })
     : exporter
       ? // Batching keeps export off the request path (one request per second at most, or per
         // OTEL_BSP_SCHEDULE_DELAY); a dead collector only drops spans.
-        new tracing.BatchSpanProcessor(exporter, {
+        new BatchSpanProcessor({
+          exporter,
           maxQueueSize: 2048,
           maxExportBatchSize: 512,
           scheduledDelayMillis: delayFromEnv(env, 'OTEL_BSP_SCHEDULE_DELAY', 1000),
           exportTimeoutMillis: 2000,
         })
       : // No collector: spans still get ids, so logs and exemplars correlate, but nothing leaves.
-        new tracing.NoopSpanProcessor();
+        new NoopSpanProcessor();
   const sdk = new NodeSDK({
-    resource: resources.resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
     autoDetectResources: false,
     spanProcessors: [processor],
     // Logs are shipped by log-shipping.ts, only when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set.

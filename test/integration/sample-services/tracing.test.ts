@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
-import { tracing } from '@opentelemetry/sdk-node';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePredictRequest } from '../../../sample-services/shared/payloads.ts';
 import { startService, type RunningService } from '../../../sample-services/shared/run.ts';
@@ -14,7 +14,7 @@ import { postJson, scrape } from './harness.ts';
  * gateway continues in ml-service through the real HTTP hop (W3C traceparent).
  */
 describe('trace continuity gateway → ml-service', () => {
-  const exporter = new tracing.InMemorySpanExporter();
+  const exporter = new InMemorySpanExporter();
   const stateDir = mkdtempSync(join(tmpdir(), 'sample-tracing-'));
   let telemetry: Telemetry;
   let ml: RunningService;
