@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { checkControlRequest, checkHostAndOrigin, type GuardPolicy } from '../core/control-guard.ts';
 import { isSandboxError } from '../core/errors.ts';
 import type { ScaleReport } from './scaling.ts';
 import type { RestartPolicy, Supervisor } from './supervisor.ts';
@@ -16,7 +17,23 @@ export interface ControlApiDeps {
   scale(name: string, replicas: number): Promise<ScaleReport>;
   /** Called by POST /shutdown (`sandbox down` of a detached sandbox). */
   shutdown(): void;
+  /** Reload a stack component's configuration (Prometheus: SIGHUP; no lifecycle API). */
+  reloadStack?(component: string): Promise<StackActionReport>;
+  /** Restart a stack component on an empty data directory (Prometheus: forget every series; no admin API). */
+  resetStack?(component: string): Promise<StackActionReport>;
+  /** The session's token, and the host names besides loopback the API answers to. */
+  guard: GuardPolicy;
 }
+
+export interface StackActionReport {
+  component: string;
+  ok: boolean;
+  /** What happened, or why it failed (the component's own error, e.g. a rule file's parse error). */
+  detail: string;
+}
+
+/** Control requests are small JSON documents. */
+export const CONTROL_API_BODY_LIMIT = 64 * 1024;
 
 export interface StatusDocument {
   runtime: RuntimeName;
@@ -92,7 +109,9 @@ export function createControlApi(deps: ControlApiDeps): Server {
       method: 'GET',
       pattern: /^\/events$/,
       handle: async (_m, req) => {
-        const after = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('after') ?? 0);
+        const raw = new URLSearchParams(queryOf(req.url)).get('after') ?? '0';
+        const after = Number(raw);
+        if (!Number.isFinite(after)) return json(400, { error: `after: expected a sequence number, got ${JSON.stringify(raw)}` });
         return json(200, deps.supervisor.events.filter((e) => e.seq > after));
       },
     },
@@ -115,6 +134,24 @@ export function createControlApi(deps: ControlApiDeps): Server {
     },
     {
       method: 'POST',
+      pattern: /^\/stack\/([\w-]+)\/reload$/,
+      handle: async (m) => {
+        if (!deps.reloadStack) return json(501, { error: 'this runtime cannot reload stack components' });
+        const r = await deps.reloadStack(m[1]!);
+        return json(r.ok ? 200 : 422, r);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/stack\/([\w-]+)\/reset$/,
+      handle: async (m) => {
+        if (!deps.resetStack) return json(501, { error: 'this runtime cannot reset stack components' });
+        const r = await deps.resetStack(m[1]!);
+        return json(r.ok ? 200 : 500, r);
+      },
+    },
+    {
+      method: 'POST',
       pattern: /^\/shutdown$/,
       handle: async () => {
         setImmediate(deps.shutdown);
@@ -123,21 +160,47 @@ export function createControlApi(deps: ControlApiDeps): Server {
     },
   ];
 
+  const publicRoute = (method: string, path: string) => method === 'GET' && (path === '/health' || path === '/metrics' || path.startsWith('/runbooks/'));
+
   return createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const route = routes.find((r) => r.method === req.method && r.pattern.test(path));
+    const method = req.method ?? 'GET';
+    const path = pathOf(req.url);
+    // Public routes (liveness, Prometheus' scrape, runbooks opened from a browser) are read-only
+    // and Host-checked; everything else takes the session's token (scripts/core/control-guard.ts).
+    const refusal = publicRoute(method, path)
+      ? checkHostAndOrigin(req.headers, deps.guard)
+      : checkControlRequest(req.headers, { ...deps.guard, bodyLimit: CONTROL_API_BODY_LIMIT });
+    if (refusal) {
+      refuse(req, res, json(refusal.status, { error: refusal.error }));
+      return;
+    }
+    const route = routes.find((r) => r.method === method && r.pattern.test(path));
     if (!route) {
-      send(res, json(404, { error: `no route ${req.method} ${path}` }));
+      refuse(req, res, json(404, { error: `no route ${method} ${path}` }));
       return;
     }
     route
       .handle(route.pattern.exec(path)!, req)
       .then((reply) => send(res, reply))
       .catch((e: unknown) => {
+        if (e instanceof BodyError) return refuse(req, res, json(e.status, { error: e.message }));
         const status = !isSandboxError(e) ? 500 : e.code === 'UNKNOWN_COMPONENT' ? 404 : e.code === 'INVALID_ARGUMENT' ? 400 : 500;
         send(res, json(status, { error: (e as Error).message, ...(isSandboxError(e) ? { code: e.code, hint: e.hint } : {}) }));
       });
   });
+}
+
+/** The path of a request target, without parsing it as a URL (an odd target must not throw). */
+function pathOf(url: string | undefined): string {
+  const target = url ?? '/';
+  const q = target.indexOf('?');
+  return q >= 0 ? target.slice(0, q) : target;
+}
+
+function queryOf(url: string | undefined): string {
+  const target = url ?? '';
+  const q = target.indexOf('?');
+  return q >= 0 ? target.slice(q + 1) : '';
 }
 
 export function statusDocument(deps: Pick<ControlApiDeps, 'runtime' | 'session' | 'supervisor' | 'stackStatus'>): StatusDocument {
@@ -155,16 +218,46 @@ function json(status: number, value: unknown): Reply {
 }
 
 function send(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent) return;
   res.writeHead(reply.status, { 'content-type': reply.type });
   res.end(reply.body);
 }
 
+/**
+ * Answer without reading the body, and close the connection after the answer: a refused
+ * request's body (300 MB, say) is never buffered, and the client cannot keep streaming it.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  if (res.headersSent) return;
+  res.writeHead(reply.status, { 'content-type': reply.type, connection: 'close' });
+  res.end(reply.body, () => {
+    if (!req.complete) req.destroy();
+  });
+}
+
+class BodyError extends Error {
+  constructor(
+    readonly status: 400 | 413,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The JSON body, at most CONTROL_API_BODY_LIMIT bytes (a chunked body is counted as it comes). */
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  let text = '';
-  for await (const chunk of req) text += chunk;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > CONTROL_API_BODY_LIMIT) throw new BodyError(413, `body is over the limit of ${CONTROL_API_BODY_LIMIT} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
   try {
-    return text ? JSON.parse(text) : {};
-  } catch {
-    return {};
+    return JSON.parse(text);
+  } catch (e) {
+    throw new BodyError(400, `body is not JSON: ${(e as Error).message}`);
   }
 }

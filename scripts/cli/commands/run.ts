@@ -5,7 +5,9 @@ import { createReporters } from '../../reporters/index.ts';
 import { connectionFrom } from '../../runtime/connection.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
 import type { AttachTarget } from '../../runtime/attached/attached-runtime.ts';
-import { reapStale, startSandbox, type Sandbox } from '../../runtime/session.ts';
+import { inspectState, startSandbox, type Sandbox } from '../../runtime/session.ts';
+import { StateLock } from '../../runtime/state-lock.ts';
+import type { StateLayout } from '../../runtime/state.ts';
 import { readDetectionConfigFromApi } from '../../scenario/detection-bounds.ts';
 import { resolveScenarioArgs } from '../../scenario/discover.ts';
 import type { Scenario } from '../../scenario/model.ts';
@@ -104,15 +106,26 @@ export async function executeSuite(
   process.on('SIGTERM', onSignal);
 
   const owned: Sandbox[] = [];
+  const runLocks: StateLock[] = [];
   try {
-    const stale = await reapStale(layout);
+    // Only a look: reaping what a killed sandbox left is the starting sandbox's job, under the
+    // state dir's lock (a reap from here could meet an `up` that is starting right now).
+    const state = inspectState(layout);
     let conns;
     const attach = attachTargetFrom(opts);
-    if (stale.running && mode === 'run' && !attach) {
-      conns = [connectionFrom(stale.running, layout)];
-      out(`using the running sandbox (session ${stale.running.session})`);
-    } else if (stale.running) {
-      throw new SandboxError('SANDBOX_ALREADY_RUNNING', `a sandbox is already running from ${layout.root}`, {
+    if (state.liveOwner && mode === 'run' && !attach) {
+      if (!state.running) {
+        throw new SandboxError('SANDBOX_ALREADY_RUNNING', `the sandbox in ${layout.root} (pid ${state.liveOwner.pid}) ${state.session.kind === 'damaged' ? `cannot be used: ${state.session.reason}` : 'is still starting'}`, {
+          hint: state.session.kind === 'damaged' ? '`npx sandbox down` stops it and cleans up' : 'wait until `npx sandbox status` shows it running',
+        });
+      }
+      // One scenario run at a time: scenarios share one Prometheus and Alertmanager, and a
+      // second run's faults and alerts would fail the first's expectations.
+      runLocks.push(takeRunLock(layout));
+      conns = [connectionFrom(state.running, layout)];
+      out(`using the running sandbox (session ${state.running.session})`);
+    } else if (state.liveOwner) {
+      throw new SandboxError('SANDBOX_ALREADY_RUNNING', `a sandbox is already running from ${layout.root} (pid ${state.liveOwner.pid})`, {
         hint: 'this command starts and tears down its own: stop the running one (`npx sandbox down`), use `npx sandbox run`, or give this one its own --state-dir and --port-offset',
       });
     } else {
@@ -139,6 +152,8 @@ export async function executeSuite(
       for (const r of started) if (r.status === 'fulfilled') owned.push(r.value);
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
+      // Its own sandboxes are its alone: a `sandbox run` from elsewhere is refused.
+      for (const o of owned) runLocks.push(takeRunLock(o.layout));
       conns = owned.map((o) => connectionFrom(o.info, o.layout));
       if (attach) out(`attached: your Prometheus must scrape the sandbox's services; file_sd targets are in ${join(owned[0]!.layout.configDir('prometheus'), 'targets')}`);
     }
@@ -152,10 +167,21 @@ export async function executeSuite(
     });
     return { report, interrupted: abort.signal.aborted };
   } finally {
+    for (const l of runLocks) l.release();
     await Promise.all(owned.map((o) => o.stop()));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The run lock of a sandbox's state dir, or a refusal naming the run that holds it. */
+export function takeRunLock(layout: StateLayout, purpose = 'scenario run'): StateLock {
+  return StateLock.acquire(layout.runLockFile, purpose, {
+    refusal: (owner) =>
+      new SandboxError('SANDBOX_ALREADY_RUNNING', `another ${owner.purpose} is using the sandbox in ${layout.root}: pid ${owner.pid} (\`${owner.command}\`), since ${owner.acquiredAt}`, {
+        hint: 'scenario runs share one Prometheus and Alertmanager, so they go one at a time: wait for it to finish, or give this run its own sandbox (--state-dir and --port-offset)',
+      }),
+  });
 }
 
 /**

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OWNER_ENV } from './identity.ts';
 import type { HostLauncher } from './host-build.ts';
 
 /** The reaper's entry, for the host build. */
@@ -16,6 +18,7 @@ export class Reaper {
       const child = spawn(process.execPath, [...(launcher?.args(REAPER_ENTRY) ?? ['--import', 'tsx', REAPER_ENTRY]), pidsDir, session], {
         detached: true,
         stdio: ['pipe', fd, fd],
+        env: { ...process.env, [OWNER_ENV]: dirname(pidsDir) },
       });
       child.unref();
       return new Reaper(child);

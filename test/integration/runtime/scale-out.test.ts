@@ -86,7 +86,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
 function actionContext(service: string): ActionContext {
   return {
     service,
-    sandbox: new SandboxClient(control),
+    sandbox: new SandboxClient(control, token),
     token,
     timeoutMs: 10_000,
     verifyTimeoutMs: 20_000,
