@@ -53,13 +53,17 @@ program
   .action(async (component: string, o) => set((await import('./commands/logs.ts')).logsCommand(component, { ...globals(), ...o })));
 
 const reporterOption = () => new Option('--reporter <name...>', 'terminal, json, junit, html (default: terminal; all of them for test or with --report-dir)');
+const forceOption = () => new Option('--force', 'replace reports an earlier run left in --report-dir (without it, such a directory is refused)');
+const allowRulesOption = () => new Option('--allow-rules <files...>', "rule files outside the scenario's directory and the project that scenarios may load (`rules:`)");
 
 program
   .command('run <scenarios...>')
   .description('run scenario files, directories or built-in names against the running sandbox (starting one if none runs)')
   .addOption(runtimeOption())
   .addOption(noRemediation())
-  .option('--report-dir <dir>', 'write report.json, junit.xml and report.html here')
+  .option('--report-dir <dir>', 'write report.json, junit.xml and report.html here (default: a new .sandbox/reports/<time> per run)')
+  .addOption(forceOption())
+  .addOption(allowRulesOption())
   .addOption(reporterOption())
   .option('-q, --quiet', 'print only each scenario’s start and result, not every event')
   .option('--attach', 'judge a Prometheus and Alertmanager you already run instead of starting the sandbox’s own')
@@ -74,7 +78,9 @@ program
   .description('for CI: start a sandbox, run the scenarios (default: scenarios/), write reports, tear down; exit 0 only if all passed')
   .addOption(runtimeOption())
   .addOption(noRemediation())
-  .option('--report-dir <dir>', 'where reports go (default: .sandbox/reports)')
+  .option('--report-dir <dir>', 'where reports go (default: a new .sandbox/reports/<time> per run)')
+  .addOption(forceOption())
+  .addOption(allowRulesOption())
   .option('--parallel <n>', 'run scenarios on n sandboxes side by side (auto: one per core, at most 3)', 'auto')
   .addOption(reporterOption())
   .option('-q, --quiet', 'print only each scenario’s start and result, not every event')
@@ -116,7 +122,9 @@ program
   .description('run the scenarios (default: scenarios/) several times and score the alerting: fault × alert matrix, coverage, precision, baseline false positives, MTTD per alert')
   .addOption(runtimeOption())
   .option('--repeat <n>', 'runs per scenario', '3')
-  .option('--report-dir <dir>', 'where scorecard.json and scorecard.html go (default: .sandbox/reports)')
+  .option('--report-dir <dir>', 'where scorecard.json and scorecard.html go (default: a new .sandbox/reports/<time> per run)')
+  .addOption(forceOption())
+  .addOption(allowRulesOption())
   .option('--parallel <n>', 'sandboxes side by side (auto: one per core, at most 3)', 'auto')
   .action(async (files: string[], o) => set((await import('./commands/scorecard.ts')).scorecardCommand(files, { ...globals(), remediation: true, ...o })));
 

@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ExitCode, SandboxError } from '../../core/errors.ts';
-import { createReporters } from '../../reporters/index.ts';
+import { createReporters, HTML_REPORT_FILE, JSON_REPORT_FILE, JUNIT_REPORT_FILE } from '../../reporters/index.ts';
+import { chooseReportDir } from '../../reporters/report-dir.ts';
+import { allowedRuleFiles } from '../../scenario/rule-files.ts';
 import { connectionFrom } from '../../runtime/connection.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
 import type { AttachTarget } from '../../runtime/attached/attached-runtime.ts';
@@ -28,6 +30,17 @@ export interface RunOptions extends GlobalOptions {
   alertmanagerUrl?: string;
   lokiUrl?: string;
   tempoUrl?: string;
+  /** Replace reports an earlier run left in --report-dir. */
+  force?: boolean;
+  /** Rule files outside the scenarios' directories and the project that scenarios may load. */
+  allowRules?: string[];
+}
+
+/** --allow-rules as real paths, or INVALID_ARGUMENT naming each bad one. */
+export function allowedRulesFrom(opts: Pick<RunOptions, 'allowRules'>): Set<string> {
+  const { allowed, problems } = allowedRuleFiles(opts.allowRules);
+  if (problems.length > 0) throw new SandboxError('INVALID_ARGUMENT', problems.join('; '), { hint: '--allow-rules takes rule files (regular files) that scenarios name in `rules:`' });
+  return allowed;
 }
 
 /** `--attach --prometheus-url U --alertmanager-url U [--loki-url U] [--tempo-url U]`, checked together. */
@@ -72,9 +85,16 @@ export async function runCommand(args: string[], opts: RunOptions, mode: 'run' |
   const layout = layoutFrom(opts);
   const attach = attachTargetFrom(opts);
   const detection = attach ? await readDetectionConfigFromApi(attach.prometheusUrl, attach.alertmanagerUrl) : undefined;
-  const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`), detection);
-  const reportDir = resolve(opts.reportDir ?? layout.reportsDir);
+  const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`), detection, { allowedRules: allowedRulesFrom(opts) });
   const names = opts.reporter ?? (mode === 'test' || opts.reportDir ? ['terminal', 'json', 'junit', 'html'] : ['terminal']);
+  const files = { json: JSON_REPORT_FILE, junit: JUNIT_REPORT_FILE, html: HTML_REPORT_FILE } as Record<string, string>;
+  // Before anything starts: never replace an earlier run's reports without --force.
+  const reportDir = chooseReportDir({
+    ...(opts.reportDir !== undefined ? { explicit: opts.reportDir } : {}),
+    defaultRoot: layout.reportsDir,
+    files: names.flatMap((n) => n.split(',')).map((n) => files[n.trim().toLowerCase()]).filter((f): f is string => f !== undefined),
+    force: opts.force ?? false,
+  });
   const reporters = createReporters(names, { reportDir, quiet: opts.quiet ?? false });
   const { report, interrupted } = await executeSuite(scenarios, opts, mode, reporters);
   if (names.some((n) => n !== 'terminal')) out(`reports: ${reportDir}`);
