@@ -224,16 +224,33 @@ function send(res: ServerResponse, reply: Reply): void {
 }
 
 /**
- * Answer without reading the body, and close the connection after the answer: a refused
- * request's body (300 MB, say) is never buffered, and the client cannot keep streaming it.
+ * Answer without reading the body (a refused 300 MB body is never buffered). A client still
+ * sending gets a moment to read the answer while the rest is discarded unbuffered (closing at
+ * once would make it see a reset instead of the status), then the connection is cut.
  */
 function refuse(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   if (res.headersSent) return;
-  res.writeHead(reply.status, { 'content-type': reply.type, connection: 'close' });
-  res.end(reply.body, () => {
-    if (!req.complete) req.destroy();
+  if (req.complete) return send(res, reply);
+  // Not closed right after the answer (as Node would, also when the client asked for
+  // `Connection: close`): a client still sending would see a reset (EPIPE) instead of the
+  // status. The body's rest is read and dropped, and the connection cut after LINGER_MS or
+  // LINGER_BYTES.
+  res.shouldKeepAlive = true;
+  send(res, reply);
+  let discarded = 0;
+  const cut = setTimeout(() => req.socket?.destroy(), LINGER_MS);
+  cut.unref();
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_BYTES) req.socket?.destroy();
   });
+  req.once('end', () => clearTimeout(cut));
+  req.resume();
 }
+
+/** How long, and how much, a refused request's remaining body is read and dropped. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 64 * 1024 * 1024;
 
 class BodyError extends Error {
   constructor(
@@ -244,20 +261,34 @@ class BodyError extends Error {
   }
 }
 
-/** The JSON body, at most CONTROL_API_BODY_LIMIT bytes (a chunked body is counted as it comes). */
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > CONTROL_API_BODY_LIMIT) throw new BodyError(413, `body is over the limit of ${CONTROL_API_BODY_LIMIT} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new BodyError(400, `body is not JSON: ${(e as Error).message}`);
-  }
+/**
+ * The JSON body, at most CONTROL_API_BODY_LIMIT bytes (a chunked body is counted as it comes).
+ * Read by events, not `for await`: leaving that loop early destroys the socket, and the client
+ * would see a reset instead of the 413 (refuse() drops the rest of the body instead).
+ */
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= CONTROL_API_BODY_LIMIT) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.pause();
+      reject(new BodyError(413, `body is over the limit of ${CONTROL_API_BODY_LIMIT} bytes`));
+    };
+    const onEnd = () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new BodyError(400, `body is not JSON: ${(e as Error).message}`));
+      }
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+  });
 }
