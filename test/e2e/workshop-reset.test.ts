@@ -131,7 +131,7 @@ describe('sandbox workshop reset', () => {
     expect(actions.filter((a) => Date.parse(a.receivedAt) < resetAt)).toEqual([]);
     // Back to the round's defaults: breaker automatic, controller in dry-run (remediation off).
     expect(await get(`${url('api-gateway')}/admin/circuit-breaker`, token)).toMatchObject({ mode: 'auto' });
-    expect(await get(`${url('remediation-controller')}/mode`)).toEqual({ dryRun: true });
+    expect(await get(`${url('remediation-controller')}/mode`, token)).toEqual({ dryRun: true });
 
     // Reset tells the truth about alerts: every one still active right after it is named.
     for (const a of afterReset) {
