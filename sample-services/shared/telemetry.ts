@@ -55,6 +55,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     // An empty list stops NodeSDK from building its env default (an OTLP log exporter to
     // OTEL_EXPORTER_OTLP_ENDPOINT/v1/logs, which would be Tempo).
     logRecordProcessors: [],
+    // Metrics are prom-client's, scraped at /metrics. Without an explicit empty list NodeSDK
+    // builds its env default (OTEL_METRICS_EXPORTER: an OTLP exporter to
+    // OTEL_EXPORTER_OTLP_ENDPOINT/v1/metrics, i.e. Tempo, or to localhost:4318 with no endpoint).
+    metricReaders: [],
     instrumentations: [
       new HttpInstrumentation({
         // Probes and scrapes would drown the traces of real requests.
