@@ -8,6 +8,8 @@ import { delayFromEnv } from './otel-env.ts';
 
 export interface TelemetryOptions {
   serviceName: string;
+  /** The resource's other attributes (OTEL_RESOURCE_ATTRIBUTES, decoded by serviceResource in otel-env.ts). */
+  attributes?: Record<string, string>;
   /**
    * OTLP/HTTP base URL (OTEL_EXPORTER_OTLP_ENDPOINT: Tempo's OTLP HTTP receiver in the sandbox);
    * spans go to `${otlpEndpoint}/v1/traces` as OTLP JSON. Without it spans are still created
@@ -48,7 +50,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       : // No collector: spans still get ids, so logs and exemplars correlate, but nothing leaves.
         new NoopSpanProcessor();
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    resource: resourceFromAttributes({ ...options.attributes, [ATTR_SERVICE_NAME]: options.serviceName }),
     autoDetectResources: false,
     spanProcessors: [processor],
     // Logs are shipped by log-shipping.ts, only when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set.
