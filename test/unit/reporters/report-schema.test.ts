@@ -104,3 +104,12 @@ describe('report.json against docs/report.schema.json', () => {
     expect(undocumented).toEqual([]);
   });
 });
+
+describe('docs/contracts.md', () => {
+  it('its report.json example is a valid report', () => {
+    const text = readFileSync(join(PROJECT_ROOT, 'docs/contracts.md'), 'utf8');
+    const example = /## Reports[\s\S]*?```json\n([\s\S]*?)```/.exec(text)?.[1];
+    expect(example, 'a ```json block under "## Reports"').toBeDefined();
+    expect(problems(JSON.parse(example!))).toEqual([]);
+  });
+});
