@@ -52,14 +52,14 @@ program
   .option('-n, --lines <n>', 'how many lines', '200')
   .action(async (component: string, o) => set((await import('./commands/logs.ts')).logsCommand(component, { ...globals(), ...o })));
 
-const reporterOption = () => new Option('--reporter <name...>', 'terminal, json, junit, html (default: terminal; all of them for test or with --report-dir)');
+const reporterOption = () => new Option('--reporter <name...>', 'terminal, json, junit, html, markdown (default: terminal; all of them for test or with --report-dir)');
 
 program
   .command('run <scenarios...>')
   .description('run scenario files, directories or built-in names against the running sandbox (starting one if none runs)')
   .addOption(runtimeOption())
   .addOption(noRemediation())
-  .option('--report-dir <dir>', 'write report.json, junit.xml and report.html here')
+  .option('--report-dir <dir>', 'write report.json, junit.xml, report.html and report.md here')
   .addOption(reporterOption())
   .option('-q, --quiet', 'print only each scenario’s start and result, not every event')
   .option('--attach', 'judge a Prometheus and Alertmanager you already run instead of starting the sandbox’s own')

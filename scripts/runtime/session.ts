@@ -9,6 +9,7 @@ import { discoveryFiles, type TargetAddressing } from '../stack/scrape-targets.t
 import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.ts';
 import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
 import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
+import { renderRunbookLinksIn } from './config/runbook-links.ts';
 import { createControlApi, statusDocument, type StatusDocument } from './control-api.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { PidRegistry } from './processes/pid-registry.ts';
@@ -235,6 +236,8 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
   for (const c of stackComponents) copyComponentConfig(join(PROJECT_ROOT, c.configSource), layout.configDir(c.name));
   const prom = layout.configDir('prometheus');
   mkdirSync(join(prom, 'scenario-rules'), { recursive: true });
+  // Runbook links are for people: the control API as the host's browser reaches it, in every runtime.
+  renderRunbookLinksIn(join(prom, 'rules'), `http://127.0.0.1:${ports.control}`);
   const host = runtime.hostAddress;
   const files = discoveryFiles(targetAddressing(ports, runtime));
   for (const [job, groups] of Object.entries(files)) writeTargets(prom, job, groups);

@@ -1,8 +1,9 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { SandboxError } from '../core/errors.ts';
 import { writeFileAtomic } from '../runtime/config/render.ts';
+import { renderRunbookLinks } from '../runtime/config/runbook-links.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { sampleServiceNames, scalableServiceNames } from '../stack/catalog.ts';
 import { fetchAlerts } from './observers/alerts.ts';
@@ -143,7 +144,7 @@ export async function installRunConfig(
     for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
   };
   clear();
-  files.forEach((f, i) => copyFileSync(f, join(dir, `${i}-${basename(f).replace(/\.ya?ml$/, '')}.yml`)));
+  copyScenarioRules(files, dir, conn.controlUrl);
   setExternalLabel(join(conn.prometheusConfigDir, 'prometheus.yml'), RUN_LABEL, runLabel);
   await reload(prometheusUrl);
   if (files.length === 0) return async () => undefined;
@@ -151,6 +152,14 @@ export async function installRunConfig(
     clear();
     await reload(prometheusUrl).catch(() => undefined);
   };
+}
+
+/**
+ * A scenario's rule files as Prometheus loads them: numbered in the scenario's order, with
+ * runbook links written for the default control port moved to this sandbox's (runbook-links.ts).
+ */
+export function copyScenarioRules(files: readonly string[], dir: string, controlUrl: string): void {
+  files.forEach((f, i) => writeFileAtomic(join(dir, `${i}-${basename(f).replace(/\.ya?ml$/, '')}.yml`), renderRunbookLinks(readFileSync(f, 'utf8'), controlUrl)));
 }
 
 /** The external label that scopes Alertmanager groups to one scenario run. */

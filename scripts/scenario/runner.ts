@@ -35,7 +35,7 @@ export interface RunOptions {
 export async function runScenario(conn: SandboxConnection, scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
   const reporters = options.reporters ?? [];
   reporters.forEach((r) => r.onScenarioStart?.(scenario.name));
-  // Replaced once the sandbox is reset (below): `t` counts from the scenario's start (design.md).
+  // Replaced once the sandbox is reset (below): `t` counts from the scenario's start (docs/contracts.md, "Reports").
   let timeline = new TimelineRecorder();
   const emitted = new Set<object>();
   const flushEvents = () => {

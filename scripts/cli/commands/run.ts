@@ -72,7 +72,7 @@ export async function runCommand(args: string[], opts: RunOptions, mode: 'run' |
   const detection = attach ? await readDetectionConfigFromApi(attach.prometheusUrl, attach.alertmanagerUrl) : undefined;
   const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`), detection);
   const reportDir = resolve(opts.reportDir ?? layout.reportsDir);
-  const names = opts.reporter ?? (mode === 'test' || opts.reportDir ? ['terminal', 'json', 'junit', 'html'] : ['terminal']);
+  const names = opts.reporter ?? (mode === 'test' || opts.reportDir ? ['terminal', 'json', 'junit', 'html', 'markdown'] : ['terminal']);
   const reporters = createReporters(names, { reportDir, quiet: opts.quiet ?? false });
   const { report, interrupted } = await executeSuite(scenarios, opts, mode, reporters);
   if (names.some((n) => n !== 'terminal')) out(`reports: ${reportDir}`);

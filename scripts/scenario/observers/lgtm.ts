@@ -11,7 +11,7 @@ export interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** The exemplar series the sample services emit (design.md, "Metric names"). */
+/** The exemplar series the sample services emit (docs/contracts.md, "Telemetry"). */
 export const EXEMPLAR_METRIC = 'http_server_request_duration_seconds_bucket';
 /** Loki's label for OTLP service.name; every line a sample service ships has it. */
 export const CORRELATION_LOG_QUERY = '{service_name=~".+"}';

@@ -9,7 +9,7 @@ const METRIC_KEYS = ['mttdSeconds', 'timeToNotifySeconds', 'timeToRemediateSecon
 const EXPECTATION_KEYS = ['kind', 'name', 'passed', 'observedSeconds', 'withinSeconds', 'message'];
 const numOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
 
-/** What design.md's "Report" section promises, checked on the document as a consumer parses it. */
+/** What docs/contracts.md ("Reports") promises, checked on the document as a consumer parses it. */
 function expectContract(doc: any): void {
   expect(typeof doc.passed).toBe('boolean');
   expect(['native', 'docker']).toContain(doc.runtime);
