@@ -7,8 +7,9 @@ export type PullProblem = 'offline' | 'not-found' | 'unauthorized' | 'rate-limit
  */
 export function pullProblem(message: string): PullProblem {
   if (/toomanyrequests|rate limit/i.test(message)) return 'rate-limited';
-  if (/unauthorized|authentication required|denied: requested access|incorrect username or password/i.test(message)) return 'unauthorized';
+  // Docker Hub answers a missing (or private) repository with "pull access denied".
   if (/manifest unknown|manifest for .* not found|repository does not exist|not found: manifest|pull access denied|name unknown/i.test(message)) return 'not-found';
+  if (/unauthorized|authentication required|incorrect username or password/i.test(message)) return 'unauthorized';
   if (/no such host|dial tcp|i\/o timeout|connection refused|network is unreachable|TLS handshake timeout|Client\.Timeout|temporary failure in name resolution|server misbehaving/i.test(message)) return 'offline';
   return 'other';
 }
