@@ -146,6 +146,11 @@ export class TerminalReporter implements Reporter {
       if (s.error?.hint) lines.push(`  hint: ${s.error.hint}`);
       return lines;
     }
+    if (s.outcome === 'skipped' && s.error) {
+      const lines = [`${this.paint('yellow', 'SKIP')} ${s.name}: ${s.error.message}`];
+      if (s.error.hint) lines.push(`  hint: ${s.error.hint}`);
+      return lines;
+    }
     return [];
   }
 

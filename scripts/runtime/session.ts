@@ -21,7 +21,8 @@ import { scaleService } from './scaling.ts';
 import { selectRuntime, type RuntimeChoice } from './select-runtime.ts';
 import { Supervisor } from './supervisor.ts';
 import { clearSessionInfo, readSessionInfo, stateLayout, writeSessionInfo, type SessionInfo, type StateLayout } from './state.ts';
-import type { StackRuntime } from './types.ts';
+import type { StackPlan, StackRuntime } from './types.ts';
+import { reapContainers } from './docker/reap-containers.ts';
 import { allSettledOrThrow } from '../core/settle.ts';
 
 export { PROJECT_ROOT };
@@ -36,6 +37,8 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Use a Prometheus and Alertmanager the team already runs instead of starting any. */
   attach?: AttachTarget;
+  /** Optional stack components left out (`--without`), in either runtime. */
+  without?: ReadonlySet<string>;
 }
 
 /** A running sandbox, owned by this process. `await using` stops it. */
@@ -94,8 +97,10 @@ export async function reapStale(layout: StateLayout): Promise<{ reaped: number; 
   const info = readSessionInfo(layout);
   if (info && (await controlAnswers(info.controlUrl))) return { reaped: shardReaped, running: info };
   const reaped = await reapRegistry(new PidRegistry(layout.pidsDir));
+  // Containers by the state dir's label: found even when session.json is missing or damaged.
+  const containers = await reapContainers(layout.root);
   if (info) clearSessionInfo(layout);
-  return { reaped: reaped.length + shardReaped, running: null };
+  return { reaped: reaped.length + shardReaped + containers, running: null };
 }
 
 /** State layouts of the parallel shards a `sandbox test --parallel` keeps under this one. */
@@ -140,15 +145,20 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   const labels = { 'org.observability-sandbox.session': session, 'org.observability-sandbox.state-dir': layout.root };
   const selection = options.attach
     ? { runtime: new AttachedRuntime(options.attach) as StackRuntime, reason: `attached to Prometheus ${options.attach.prometheusUrl} and Alertmanager ${options.attach.alertmanagerUrl}` }
-    : await selectRuntime(options.runtime ?? 'auto', {
-    registry,
-    session,
-    // Containers scrape the supervisor (control API) and every service, and deliver to the receivers.
-    exposedHostPorts: [ports.control, ...services.flatMap((s) => [ports.service(s.name), ...ports.replicas(s.name).map((r) => r.port)])],
-    labels,
-  });
+    : await selectRuntime(options.runtime ?? 'auto', { registry, session, labels, log });
   const runtime = selection.runtime;
   log(`runtime: ${runtime.name} (${selection.reason})`);
+  const stackPlan: StackPlan = {
+    components: stackComponents,
+    hostPort: (c, p) => ports.stack(c, p),
+    configDir: layout.configDir,
+    dataDir: layout.dataDir,
+    logFile: layout.logFile,
+    labels,
+    leftOut: options.without ?? new Set(),
+  };
+  // From here on the runtime knows what it will run (docker: images pulled, or unavailable).
+  await runtime.prepare(stackPlan);
   // Only ports something will listen on must be free: not those of components this runtime
   // cannot run (no native binary), nor, attached, the team's Prometheus and Alertmanager.
   const idle = new Set(
@@ -213,14 +223,7 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
     prepareStackConfig(layout, ports, runtime);
     // Both halves finish (or fail) before a failure stops the sandbox, so nothing starts after the stop.
     await allSettledOrThrow<unknown>([
-      runtime.start({
-        components: stackComponents,
-        hostPort: (c, p) => ports.stack(c, p),
-        configDir: layout.configDir,
-        dataDir: layout.dataDir,
-        logFile: layout.logFile,
-        labels,
-      }),
+      runtime.start(stackPlan),
       supervisor.startAll(services),
     ]);
     writeSessionInfo(layout, info);

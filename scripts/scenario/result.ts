@@ -44,7 +44,11 @@ export interface ScenarioResult {
   load?: { sent: number; failed: number; rate: number; latencyMs?: { p50: number; p95: number; p99: number; max: number } };
   /** With `repeat:`: the spread of each time metric over the runs (metrics are at the percentile). */
   repeat?: RepeatSummary;
-  /** Set when outcome is 'errored': the sandbox itself could not run the scenario. */
+  /**
+   * Set when outcome is 'errored' (the sandbox itself could not run the scenario) or 'skipped'
+   * (code COMPONENT_UNAVAILABLE: an optional component its expectations need is not here; NOT_RUN:
+   * no sandbox was left to run it).
+   */
   error?: { code: string; message: string; hint?: string };
 }
 

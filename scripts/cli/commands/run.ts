@@ -4,6 +4,7 @@ import { ExitCode, SandboxError } from '../../core/errors.ts';
 import { createReporters } from '../../reporters/index.ts';
 import { connectionFrom } from '../../runtime/connection.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
+import { parseWithout } from '../../runtime/components.ts';
 import type { AttachTarget } from '../../runtime/attached/attached-runtime.ts';
 import { reapStale, startSandbox, type Sandbox } from '../../runtime/session.ts';
 import { readDetectionConfigFromApi } from '../../scenario/detection-bounds.ts';
@@ -16,6 +17,8 @@ import { err, layoutFrom, out, portOffsetFrom, type GlobalOptions } from '../con
 
 export interface RunOptions extends GlobalOptions {
   runtime: string;
+  /** `--without grafana,loki` (default: SANDBOX_WITHOUT). */
+  without?: string;
   remediation: boolean;
   reportDir?: string;
   reporter?: string[];
@@ -126,6 +129,7 @@ export async function executeSuite(
       const start = (i: number) =>
         startSandbox({
           runtime: parseRuntimeChoice(opts.runtime),
+          without: parseWithout(opts.without),
           stateDir: i === 0 ? layout.root : join(layout.root, 'shards', String(i)),
           portOffset: offsets[i]!,
           remediation: opts.remediation,

@@ -29,6 +29,15 @@ export class AttachedRuntime implements StackRuntime {
     return url ? new URL(url).host : '127.0.0.1';
   }
 
+  async prepare(): Promise<void> {
+    // Nothing to fetch: the team's stack is already there.
+  }
+
+  /** The sandbox runs no stack component of its own here. */
+  runs(): boolean {
+    return false;
+  }
+
   async start(plan: StackPlan): Promise<ComponentStatus[]> {
     const external = new Map(
       Object.entries({ prometheus: this.target.prometheusUrl, alertmanager: this.target.alertmanagerUrl, loki: this.target.lokiUrl, tempo: this.target.tempoUrl }).filter(

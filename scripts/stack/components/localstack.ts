@@ -31,6 +31,8 @@ export const localstack: StackComponentSpec = {
   args: () => [],
   env: (ctx) => ({
     SERVICES: 'sns,sqs,s3,cloudwatch',
+    // Its default is 0.0.0.0:4566: with host networking that would be every interface of the host.
+    GATEWAY_LISTEN: `${ctx.listenHost}:${ctx.port('http')}`,
     // The host:port LocalStack writes into the URLs it returns (SQS queue URLs): its network
     // alias, as the testcontainers module would set it, spelled out so compose gets it too.
     LOCALSTACK_HOST: ctx.peer('localstack'),
