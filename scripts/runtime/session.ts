@@ -173,6 +173,9 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   const launcher = await launching;
   if (launcher.reason && launcher.reason !== 'SANDBOX_HOST_BUILD=0') log(`host processes run under tsx (slower start): ${launcher.reason}`);
   const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'), launcher);
+  // Docker: its containers and network go with the processes if this host is killed.
+  const leftovers = runtime.leftoversOnDeath?.();
+  if (leftovers) reaper.removeOnDeath(leftovers);
   const supervisor: Supervisor = new Supervisor({
     projectRoot: PROJECT_ROOT,
     launcher,

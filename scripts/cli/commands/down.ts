@@ -24,7 +24,7 @@ export async function downCommand(opts: GlobalOptions): Promise<number> {
   // Processes by the pid registry, containers by the state dir's label (with or without a
   // readable session.json).
   const { reaped } = await reapStale(layout);
-  if (reaped > 0) out(`reaped ${reaped} process(es) and container(s) left behind by a sandbox that did not stop cleanly`);
+  if (reaped > 0) out(`reaped ${reaped} process(es), container(s) and network(s) left behind by a sandbox that did not stop cleanly`);
   if (!stopped && reaped === 0) out('no sandbox was running');
   return 0;
 }

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { HostLauncher } from './host-build.ts';
+import type { DockerLeftovers } from '../docker/leftovers.ts';
+import { leftoversLine, RELEASE_LINE } from './reaper-protocol.ts';
 
 /** The reaper's entry, for the host build. */
 export const REAPER_ENTRY = fileURLToPath(new URL('./reaper-main.ts', import.meta.url));
@@ -18,6 +20,8 @@ export class Reaper {
         stdio: ['pipe', fd, fd],
       });
       child.unref();
+      // A reaper that is gone (killed with the host's group) must not crash the host on a write.
+      child.stdin?.on('error', () => undefined);
       return new Reaper(child);
     } finally {
       closeSync(fd);
@@ -28,9 +32,17 @@ export class Reaper {
     return this.child.pid;
   }
 
+  /**
+   * If the host dies without release(), also remove these containers and networks (docker
+   * runtime). Sent over the same pipe, before anything is created.
+   */
+  removeOnDeath(leftovers: DockerLeftovers): void {
+    if (this.child.stdin && !this.child.stdin.destroyed) this.child.stdin.write(leftoversLine(leftovers));
+  }
+
   release(): void {
     if (this.child.stdin && !this.child.stdin.destroyed) {
-      this.child.stdin.end('release\n');
+      this.child.stdin.end(RELEASE_LINE);
     }
   }
 }
