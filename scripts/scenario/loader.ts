@@ -85,6 +85,7 @@ export function loadScenario(file: string): Scenario {
       name: at(['name']),
       ...(rawObj.rules !== undefined ? { rules: at(['rules']) } : {}),
       expect: expectations.map((_, i) => at(['expect', i])),
+      ...(data.load.engine !== undefined ? { engine: at(['load', 'engine']) } : {}),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dockerClient, probeDockerEngine } from '../../scripts/runtime/docker/engine.ts';
@@ -252,6 +252,32 @@ describe.skipIf(!usable)('the whole sandbox on the docker runtime', () => {
       }
     }
   }, 900_000);
+
+  it('refuses a k6 scenario before anything starts when no k6 binary is on PATH and the k6 image cannot be pulled', async () => {
+    const { env, stateDir } = await isolatedSandbox('docker-k6-nopull-');
+    const path = (env.PATH ?? '').split(delimiter).filter((dir) => {
+      try {
+        accessSync(join(dir, 'k6'), constants.X_OK);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    // An image no registry has, wherever this runs (offline, or a registry that answers "not found").
+    const image = 'observability-sandbox-test/no-such-k6:0';
+    const t0 = performance.now();
+    const r = await runCli(['test', 'test/fixtures/scenarios/k6-docker.yaml', '--runtime', 'docker'], { ...env, PATH: path.join(delimiter), SANDBOX_K6_IMAGE: image }, 120_000);
+    const seconds = (performance.now() - t0) / 1000;
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
+    expect(r.stderr).toMatch(new RegExp(`^error\\[IMAGE_UNAVAILABLE\\]: scenario k6-docker sends its load with k6 \\(\`engine: k6\`\\), which cannot run here: no k6 binary is on PATH, and image ${image} could not be pulled: `, 'm'));
+    expect(r.stderr).toMatch(/k6-docker\.yaml:\d+:\d+: load\.engine/);
+    expect(r.stderr).toMatch(new RegExp(`^hint: install k6 .*\`docker pull ${image}\`.*SANDBOX_K6_IMAGE.*\`engine: builtin\``, 'm'));
+    // Refused before the sandbox started: no reaper, no session, no container.
+    expect(existsSync(join(stateDir, 'logs', 'reaper.log'))).toBe(false);
+    expect(existsSync(join(stateDir, 'session.json'))).toBe(false);
+    expect(await containersOf(stateDir)).toEqual([]);
+    console.log(`docker suite: unrunnable k6 scenario refused in ${seconds.toFixed(1)} s`);
+  }, 300_000);
 
   it('runs the k6 engine in the grafana/k6 image when no k6 binary is on PATH, with the container gone after the run', async (ctx) => {
     const { getContainerRuntimeClient } = await import('testcontainers');

@@ -5,6 +5,7 @@ import { createReporters } from '../../reporters/index.ts';
 import { connectionFrom } from '../../runtime/connection.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
 import { parseWithout } from '../../runtime/components.ts';
+import { refuseUnrunnableK6 } from '../../load/k6/preflight.ts';
 import type { AttachTarget } from '../../runtime/attached/attached-runtime.ts';
 import { reapStale, startSandbox, type Sandbox } from '../../runtime/session.ts';
 import { readDetectionConfigFromApi } from '../../scenario/detection-bounds.ts';
@@ -112,6 +113,8 @@ export async function executeSuite(
     let conns;
     const attach = attachTargetFrom(opts);
     if (stale.running && mode === 'run' && !attach) {
+      // k6 load that cannot run on this sandbox is refused before any scenario starts.
+      await refuseUnrunnableK6(scenarios, stale.running.runtime);
       conns = [connectionFrom(stale.running, layout)];
       out(`using the running sandbox (session ${stale.running.session})`);
     } else if (stale.running) {
@@ -119,6 +122,8 @@ export async function executeSuite(
         hint: 'this command starts and tears down its own: stop the running one (`npx sandbox down`), use `npx sandbox run`, or give this one its own --state-dir and --port-offset',
       });
     } else {
+      // Before any sandbox starts: k6 load that cannot run here (no binary, no image) is refused.
+      await refuseUnrunnableK6(scenarios, attach ? 'attached' : parseRuntimeChoice(opts.runtime));
       // Shard 0 is the usual sandbox; more shards get their own state dir and ports.
       const shards = attach ? 1 : Math.min(parallelism(opts.parallel, mode), scenarios.length) || 1;
       if (shards > 1) out(`running ${scenarios.length} scenarios on ${shards} sandboxes in parallel`);
