@@ -38,6 +38,7 @@ const kindColor: Record<TimelineEventKind, Color> = {
   'trace-found': 'cyan',
   'correlation-link': 'cyan',
   'query-error': 'red',
+  'stale-data': 'gray',
 };
 
 const outcomeLabel: Record<Outcome, [string, Color]> = {

@@ -31,6 +31,11 @@ export type TimelineEventBody =
   | { kind: 'log-match'; query: string; lines: number }
   /** Tempo's search found a trace for a `trace` expectation's TraceQL query. */
   | { kind: 'trace-found'; query: string; traceId: string }
+  /**
+   * Loki or Tempo answered a `logs` or `trace` query with data stamped before the scenario start
+   * (recorded once per query): not counted. `newestAt`: the newest such item's own time.
+   */
+  | { kind: 'stale-data'; backend: 'loki' | 'tempo'; query: string; count: number; newestAt: string | null }
   /** One link of `correlation`: a trace_id from Prometheus exemplars or a Loki line, looked up in Tempo. */
   | { kind: 'correlation-link'; link: CorrelationLink; resolved: boolean; traceId: string | null; reason: string }
   /**
@@ -83,6 +88,8 @@ export function describe(e: TimelineEventBody): string {
       return `Loki: ${e.lines} line${e.lines === 1 ? '' : 's'} match ${e.query}`;
     case 'trace-found':
       return `Tempo: trace ${e.traceId} matches ${e.query}`;
+    case 'stale-data':
+      return `${e.backend === 'loki' ? 'Loki' : 'Tempo'} returned ${e.count} result${e.count === 1 ? '' : 's'} from before the scenario started${e.newestAt ? ` (newest at ${e.newestAt})` : ''} for ${e.query}: not counted`;
     case 'correlation-link':
       return `${e.link === 'exemplars' ? 'exemplar → trace' : 'log line → trace'}: ${e.resolved ? `trace ${e.traceId} resolves in Tempo` : `failed: ${e.reason}`}`;
     case 'query-error':

@@ -145,11 +145,12 @@ export function evaluateExpectations(scenario: Scenario, timeline: readonly Time
         const enough = seen.find((e) => e.lines >= exp.min);
         const most = Math.max(0, ...seen.map((e) => e.lines));
         const refused = of(timeline, 'query-error').find((e) => e.backend === 'loki' && e.query === exp.query);
+        const stale = staleNote(timeline, 'loki', exp.query, 'and ');
         const missing = refused
           ? `Loki refused the query: ${refused.message}`
           : most > 0
-            ? `Loki returned only ${most} matching line${most === 1 ? '' : 's'}`
-            : 'Loki returned no matching line';
+            ? `Loki returned only ${most} matching line${most === 1 ? '' : 's'} since the scenario started${stale}`
+            : `Loki returned no matching line since the scenario started${stale}`;
         const what = `${exp.min > 1 ? `at least ${exp.min} log lines` : 'a log line'} matching ${exp.query}`;
         results.push(judge('logs', exp.query, since(enough), within, what, missing));
         break;
@@ -158,7 +159,9 @@ export function evaluateExpectations(scenario: Scenario, timeline: readonly Time
         const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
         const found = of(timeline, 'trace-found').find((e) => e.t >= t0 && e.query === exp.query);
         const refused = of(timeline, 'query-error').find((e) => e.backend === 'tempo' && e.query === exp.query);
-        const missing = refused ? `Tempo refused the search: ${refused.message}` : 'Tempo found no such trace';
+        const missing = refused
+          ? `Tempo refused the search: ${refused.message}`
+          : `Tempo found no such trace since the scenario started${staleNote(timeline, 'tempo', exp.query, 'it returned ')}`;
         results.push(judge('trace', exp.query, since(found), within, `a trace matching ${exp.query}`, missing));
         break;
       }
@@ -204,6 +207,12 @@ export function evaluateExpectations(scenario: Scenario, timeline: readonly Time
     }
   }
   return results;
+}
+
+/** " (it returned 2 from before the start, newest at …: not counted)" from a stale-data event, or ''. */
+function staleNote(timeline: readonly TimelineEvent[], backend: 'loki' | 'tempo', query: string, lead: string): string {
+  const e = of(timeline, 'stale-data').find((x) => x.backend === backend && x.query === query);
+  return e ? ` (${lead}${e.count} from before the start${e.newestAt ? `, newest at ${e.newestAt}` : ''}: not counted)` : '';
 }
 
 function firingSummary(timeline: readonly TimelineEvent[]): string {
