@@ -7,6 +7,7 @@ import { componentRuns, stackEnvForServices, stackView } from './service-env/ind
 import { portPlan, services, stackComponents, type PortPlan } from '../stack/catalog.ts';
 import { discoveryFiles, type TargetAddressing } from '../stack/scrape-targets.ts';
 import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.ts';
+import { attachTargetsFile, ATTACH_JOBS, removeAttachTargets, writeAttachTargets } from './attached/targets.ts';
 import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
 import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
 import { createControlApi, statusDocument, type StatusDocument } from './control-api.ts';
@@ -68,6 +69,8 @@ export class Sandbox implements AsyncDisposable {
       this.control.closeAllConnections();
       await this.supervisor.stopAll();
       await this.runtime.stop();
+      // An attached team's Prometheus must not keep scraping (and alerting on) what is gone.
+      if (this.runtime.name === 'attached') removeAttachTargets(this.layout.root);
       this.reaper.release();
       clearSessionInfo(this.layout);
     })();
@@ -94,6 +97,8 @@ export async function reapStale(layout: StateLayout): Promise<{ reaped: number; 
   if (info && (await controlAnswers(info.controlUrl))) return { reaped: shardReaped, running: info };
   const reaped = await reapRegistry(new PidRegistry(layout.pidsDir));
   if (info) clearSessionInfo(layout);
+  // Discovery files a killed attached sandbox left for the team's Prometheus.
+  removeAttachTargets(layout.root);
   return { reaped: reaped.length + shardReaped, running: null };
 }
 
@@ -161,7 +166,10 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   const controlUrl = `http://127.0.0.1:${ports.control}`;
   const launcher = await launching;
   if (launcher.reason && launcher.reason !== 'SANDBOX_HOST_BUILD=0') log(`host processes run under tsx (slower start): ${launcher.reason}`);
-  const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'), launcher);
+  const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'), launcher, {
+    // Attached, the team's Prometheus reads these: gone with the sandbox, even a killed one.
+    removeFiles: runtime.name === 'attached' ? ATTACH_JOBS.map((job) => attachTargetsFile(layout.root, job)) : [],
+  });
   const supervisor: Supervisor = new Supervisor({
     projectRoot: PROJECT_ROOT,
     launcher,
@@ -238,6 +246,7 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
   const host = runtime.hostAddress;
   const files = discoveryFiles(targetAddressing(ports, runtime));
   for (const [job, groups] of Object.entries(files)) writeTargets(prom, job, groups);
+  if (runtime.name === 'attached') writeAttachTargets(layout.root, files);
   rewriteBaseUrls(
     join(layout.configDir('alertmanager'), 'alertmanager.yml'),
     new Map(
@@ -270,6 +279,7 @@ export function writeServiceTargets(layout: StateLayout, ports: PortPlan, runtim
   for (const job of new Set(services.flatMap((s) => (s.scrapeJob ? [s.scrapeJob] : [])))) {
     writeTargets(layout.configDir('prometheus'), job, files[job] ?? []);
   }
+  if (runtime.name === 'attached') writeAttachTargets(layout.root, files);
 }
 
 function peer(runtime: StackRuntime, ports: PortPlan, component: string): string {

@@ -16,6 +16,12 @@ export type TimelineEventBody =
   | { kind: 'alert-pending'; alert: string; labels: Labels }
   | { kind: 'alert-firing'; alert: string; labels: Labels }
   | { kind: 'alert-resolved'; alert: string; labels: Labels }
+  /**
+   * Attached stacks: an alert that is not the scenario's to judge, recorded once when first
+   * seen: already firing when the scenario started, or not about the sandbox's services (a
+   * team's Watchdog). Its transitions are not recorded as alert-* events.
+   */
+  | { kind: 'background-alert'; alert: string; labels: Labels; state: 'pending' | 'firing'; reason: 'firing-before-start' | 'not-about-sandbox' }
   | { kind: 'notification'; receiver: string; alert: string; status: 'firing' | 'resolved' }
   | {
       kind: 'remediation';
@@ -74,6 +80,8 @@ export function describe(e: TimelineEventBody): string {
       return `${e.alert} firing${labelText(e.labels)}`;
     case 'alert-resolved':
       return `${e.alert} resolved${labelText(e.labels)}`;
+    case 'background-alert':
+      return `${e.alert} ${e.state}${labelText(e.labels)} in the background (${e.reason === 'firing-before-start' ? 'already firing before the scenario started' : 'not about the sandbox’s services'}): not judged`;
     case 'notification':
       return `${e.receiver} received ${e.alert} (${e.status})`;
     case 'remediation':
