@@ -322,9 +322,11 @@ export function notificationBounds(config: DetectionConfig, alert: NameMatcher, 
   const labels = { ...config.ruleLabels.get(bounds.name), alertname: bounds.name };
   const matched = matchRoutes(config.alertmanager, labels);
   // Attached: only a receiver that delivers to the sink under that name can be observed (a team's
-  // own receiver of the same name pages elsewhere).
-  const delivers = (r: AlertmanagerRoute) => (config.sinkNames ? (config.sinkNames.get(r.receiver)?.includes(receiver!) ?? false) : r.receiver === receiver);
-  const candidates = receiver === undefined ? matched : pick(matched.filter(delivers), allRoutes(config.alertmanager).filter(delivers), matched);
+  // own receiver of the same name pages elsewhere), and "any receiver" means any the sink hears.
+  const sink = config.sinkNames;
+  const delivers = (r: AlertmanagerRoute) =>
+    sink ? (receiver === undefined ? sink.has(r.receiver) : (sink.get(r.receiver)?.includes(receiver) ?? false)) : r.receiver === receiver;
+  const candidates = receiver === undefined && !sink ? matched : pick(matched.filter(delivers), allRoutes(config.alertmanager).filter(delivers), matched);
   const route = candidates.reduce((a, b) => (b.groupWaitSeconds < a.groupWaitSeconds || (b.groupWaitSeconds === a.groupWaitSeconds && b.groupIntervalSeconds < a.groupIntervalSeconds) ? b : a));
   const wait = route.groupWaitSeconds;
   return {
@@ -374,6 +376,9 @@ export function checkDetectionBudget(scenario: Scenario, config: DetectionConfig
     } else if (exp.kind === 'notification') {
       // The same default the verdict judges it by (verdict.ts): targets.mttd.
       const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
+      // Attached, and nothing delivers to the sink under that name: no bound to judge; the
+      // routing check (scenario/attached/routing.ts) says what to add.
+      if (config.sinkNames && ![...config.sinkNames.values()].some((names) => names.includes(exp.receiver))) continue;
       const bounds = notificationBounds(config, exp.alert, exp.receiver);
       const name = matcherText(exp.alert);
       if (!bounds) {

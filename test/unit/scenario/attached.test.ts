@@ -8,7 +8,7 @@ import { attachTargetsFile, readAttachTargets, removeAttachTargets, writeAttachT
 import { isSandboxAlert, sandboxScope } from '../../../scripts/scenario/attached/alert-scope.ts';
 import { alertmanagerReceivers, attachedRoutingProblems, sinkNamesOf } from '../../../scripts/scenario/attached/routing.ts';
 import { jobsReading } from '../../../scripts/scenario/attached/scrapes.ts';
-import { notificationBounds, parseAlertmanagerRoutes, type DetectionConfig } from '../../../scripts/scenario/detection-bounds.ts';
+import { checkDetectionBudget, notificationBounds, parseAlertmanagerRoutes, type DetectionConfig } from '../../../scripts/scenario/detection-bounds.ts';
 import { checkLoadEngines } from '../../../scripts/scenario/load-engines.ts';
 import { parseNameMatcher, type Scenario } from '../../../scripts/scenario/model.ts';
 import { describe as describeEvent, type TimelineEvent, type TimelineEventBody } from '../../../scripts/scenario/timeline.ts';
@@ -169,6 +169,12 @@ describe('attached routing: receivers and the controller', () => {
     };
     // The sandbox's route (group_wait 1s), not the team's pagerduty route (root's 30s default).
     expect(notificationBounds(config, parseNameMatcher('ServiceDown'), 'pagerduty')).toMatchObject({ receiver: 'sandbox-pagerduty', groupWaitSeconds: 1, floor: 3 });
+    // Time to notify at "any receiver" means any the sink hears.
+    expect(notificationBounds(config, parseNameMatcher('ServiceDown'))).toMatchObject({ groupWaitSeconds: 1, floor: 3 });
+    // A receiver nothing delivers to the sink under: no bound judged (the routing check says what is missing).
+    const s: Scenario = { ...base, expectations: [{ kind: 'notification', receiver: 'opsgenie', alert: parseNameMatcher('ServiceDown'), withinSeconds: 5 }] };
+    expect(checkDetectionBudget(s, config)).toEqual({ warnings: [] });
+    expect(() => checkDetectionBudget(s, { ...config, sinkNames: undefined })).toThrow(/impossible expectations/);
   });
 });
 
