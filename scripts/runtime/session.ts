@@ -67,10 +67,11 @@ export class Sandbox implements AsyncDisposable {
     this.stopping ??= (async () => {
       await new Promise<void>((r) => this.control.close(() => r()));
       this.control.closeAllConnections();
+      // Attached: the team's Prometheus drops the targets before they go down, so it does not
+      // alert (and page through its Alertmanager) on a sandbox that merely stopped.
+      if (this.runtime instanceof AttachedRuntime) await this.runtime.withdrawTargets(this.layout.root);
       await this.supervisor.stopAll();
       await this.runtime.stop();
-      // An attached team's Prometheus must not keep scraping (and alerting on) what is gone.
-      if (this.runtime.name === 'attached') removeAttachTargets(this.layout.root);
       this.reaper.release();
       clearSessionInfo(this.layout);
     })();
@@ -186,7 +187,9 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
         instanceUrlsOf: (name) => supervisor.instanceUrls(name),
         stateDir: layout.root,
       }),
-      ...(spec.name === 'remediation-controller' && options.remediation === false ? { REMEDIATION_DRY_RUN: '1' } : {}),
+      // Attached, the team's long-lived Alertmanager may still deliver alerts about an earlier
+      // sandbox on these ports: the controller acts on nothing until a scenario's reset says so.
+      ...(spec.name === 'remediation-controller' && (options.remediation === false || options.attach) ? { REMEDIATION_DRY_RUN: '1' } : {}),
     }),
   });
   const control = createControlApi({

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../scripts/runtime/paths.ts';
 import { attachTargetsDir, attachTargetsFile } from '../../scripts/runtime/attached/targets.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, startCli } from '../helpers/cli.ts';
 import { isolatedSandbox } from '../helpers/isolation.ts';
 import { processesMentioning } from '../helpers/leftovers.ts';
 
@@ -177,7 +177,29 @@ describe('sandbox test --attach against a team’s Prometheus 2.42 and Alertmana
     }
     expect(left.map((t) => t.labels.job)).toEqual(['prometheus']);
     expect(processesMentioning(sandbox.stateDir)).toEqual([]);
+    // The targets were withdrawn before the services stopped: the team's Prometheus never saw
+    // them down, so no ServiceDown alerts (or pages) after the run. (What the crash left in the
+    // rules' range windows, error rates and budget burn, fades on its own.)
+    await new Promise((res) => setTimeout(res, 3000));
+    const after = (await (await fetch(`${prom}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string> }[] } };
+    expect(after.data.alerts.filter((a) => a.labels.alertname === 'ServiceDown')).toEqual([]);
   }, 240_000);
+
+  it('leaves no targets for the team’s Prometheus when the CLI is killed (the reaper removes them)', async () => {
+    const quiet = join(mkdtempSync(join(tmpdir(), 'attach-kill-')), 'quiet.yaml');
+    writeFileSync(quiet, 'name: quiet\nload: { rate: 0, duration: 60s }\nexpect:\n  - noOtherAlerts: true\n');
+    const { child } = await startCli(['test', quiet, ...attachArgs()], sandbox.env, /RUN\s+quiet/, 60_000);
+    expect(existsSync(attachTargetsFile(sandbox.stateDir, 'sample-services'))).toBe(true);
+    child.kill('SIGKILL');
+    for (let i = 0; i < 100 && existsSync(attachTargetsFile(sandbox.stateDir, 'sample-services')); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(attachTargetsFile(sandbox.stateDir, 'sample-services'))).toBe(false);
+    expect(existsSync(attachTargetsFile(sandbox.stateDir, 'sandbox'))).toBe(false);
+    for (let i = 0; i < 100 && processesMentioning(sandbox.stateDir).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(processesMentioning(sandbox.stateDir)).toEqual([]);
+    // The next command clears the killed session's record.
+    expect((await runCli(['down'], sandbox.env, 30_000)).code).toBe(0);
+    expect(existsSync(join(sandbox.stateDir, 'session.json'))).toBe(false);
+  }, 90_000);
 
   it('refuses before anything starts: a receiver it cannot observe, a runtime, a missing k6', async () => {
     const scenarios = mkdtempSync(join(tmpdir(), 'attach-scenarios-'));
