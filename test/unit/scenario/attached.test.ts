@@ -178,6 +178,33 @@ describe('attached routing: receivers and the controller', () => {
   });
 });
 
+describe('sandbox attach config', () => {
+  it('derives the route from the sandbox’s own alertmanager.yml, without SNS, receivers renamed and posting to the sink or the controller', () => {
+    const { prometheus, alertmanager } = attachConfig({ stateDir: '/s', ports }) as unknown as {
+      prometheus: { scrape_configs: { job_name: string; file_sd_configs: { files: string[]; refresh_interval: string }[] }[] };
+      alertmanager: { route: { routes: { matchers: string[]; receiver: string; routes: { receiver: string }[] }[] }; receivers: { name: string; webhook_configs: { url: string }[] }[] };
+    };
+    expect(prometheus.scrape_configs.map((j) => [j.job_name, j.file_sd_configs[0]!.files[0], j.file_sd_configs[0]!.refresh_interval])).toEqual([
+      ['sample-services', '/s/attach/targets/sample-services.json', '1s'],
+      ['sandbox', '/s/attach/targets/sandbox.json', '1s'],
+    ]);
+    const [parent] = alertmanager.route.routes;
+    expect(parent!.matchers).toEqual(['service=~"ml-service|api-gateway"']);
+    expect(parent!.routes.map((r) => r.receiver)).not.toContain('sandbox-sns');
+    expect(Object.fromEntries(alertmanager.receivers.map((r) => [r.name, r.webhook_configs[0]!.url]))).toEqual({
+      'sandbox-log': `http://127.0.0.1:${ports.service('notification-sink')}/webhook/log`,
+      'sandbox-remediation': `http://127.0.0.1:${ports.service('remediation-controller')}/alerts`,
+      'sandbox-pagerduty': `http://127.0.0.1:${ports.service('notification-sink')}/webhook/pagerduty`,
+      'sandbox-slack': `http://127.0.0.1:${ports.service('notification-sink')}/webhook/slack`,
+    });
+  });
+
+  it('slots a token file into every webhook when the sink and the controller require one', () => {
+    const { alertmanager } = attachConfig({ stateDir: '/s', ports, credentialsFile: '/s/token' }) as unknown as { alertmanager: { receivers: { webhook_configs: Record<string, unknown>[] }[] } };
+    for (const r of alertmanager.receivers) expect(r.webhook_configs[0]!.http_config).toEqual({ authorization: { type: 'Bearer', credentials_file: '/s/token' } });
+  });
+});
+
 describe('scrape configs reading the targets files', () => {
   const yaml = stringify({
     global: { scrape_interval: '15s' },
