@@ -18,8 +18,8 @@ export interface K6PreflightDeps {
 /**
  * Scenarios whose load runs on k6 are checked before anything starts: a k6 binary on PATH, or,
  * on the docker runtime, the grafana/k6 image on the engine (pulled now, which the scenario's
- * clock would otherwise wait for). When neither can be had, the run is refused with every such
- * scenario named and the exact ways out, instead of each one ending `errored` after the sandbox
+ * clock would otherwise wait for). When neither can be had, the run is refused naming every such
+ * file (and its `engine:` line) and the exact ways out, instead of each one ending `errored` after the sandbox
  * started. Refused, not skipped: the scenario asked for k6 itself, and a CI suite that goes green
  * without the load it specified would hide the problem (a skipped optional backend is a
  * different thing: the stack it lacks is optional; the load is the test).
@@ -33,14 +33,13 @@ export async function refuseUnrunnableK6(scenarios: readonly Scenario[], runtime
   if (runtime === 'auto' && !binary) {
     const auto = await (deps.autoPicksDocker ?? autoPicksDocker)();
     effective = auto.docker ? 'docker' : 'native';
-    if (!auto.docker) why = ` (\`--runtime auto\` runs native here: ${auto.reason})`;
+    if (!auto.docker) why = `\`--runtime auto\` runs native here: ${auto.reason}`;
   }
   const way = chooseK6Way({ binary, runtime: effective });
   if (way.kind === 'binary') return;
-  const which = described(k6);
   if (way.kind === 'missing') {
-    throw new SandboxError('BINARY_MISSING', `${which} with k6 (\`engine: k6\`), but no k6 binary is on PATH, and ${effective === 'attached' ? 'an attached run' : `the ${effective} runtime${why}`} has no other way to run k6`, {
-      details: locations(k6),
+    throw new SandboxError('BINARY_MISSING', `${files(k6)}: load.engine is k6, but the k6 binary was not found on PATH (runtime ${effective})`, {
+      details: [...locations(k6), ...(why ? [why] : [])],
       hint:
         `install k6 (${K6_INSTALL_URL}); ` +
         // Attached, the runtime flag has no say: k6 can only be the binary.
@@ -53,15 +52,11 @@ export async function refuseUnrunnableK6(scenarios: readonly Scenario[], runtime
   } catch (e) {
     const { imageTrouble } = await import('../../runtime/docker/pull-problem.ts');
     const trouble = imageTrouble(way.image, (e as Error).message, K6_IMAGE_ENV, undefined);
-    throw new SandboxError('IMAGE_UNAVAILABLE', `${which} with k6 (\`engine: k6\`), which cannot run here: no k6 binary is on PATH, and ${trouble.reason}`, {
+    throw new SandboxError('IMAGE_UNAVAILABLE', `${files(k6)}: load.engine is k6, but the k6 binary was not found on PATH and ${trouble.reason}`, {
       details: locations(k6),
       hint: `install k6 (${K6_INSTALL_URL}), which runs it from this machine; or ${trouble.hint}; or set \`engine: builtin\` under \`load\` in ${files(k6)}`,
     });
   }
-}
-
-function described(k6: readonly Scenario[]): string {
-  return k6.length === 1 ? `scenario ${k6[0]!.name} sends its load` : `scenarios ${k6.map((s) => s.name).join(', ')} send their load`;
 }
 
 function locations(k6: readonly Scenario[]): string[] {

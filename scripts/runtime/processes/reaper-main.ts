@@ -5,13 +5,15 @@
  * removes the session's containers and networks by label ("docker {...}" line), then exits.
  * Only the pid registry loads at start; the docker client loads when there is something to remove.
  */
+import { rmSync } from 'node:fs';
 import { PidRegistry } from './pid-registry.ts';
 import { reapRegistry } from './reap.ts';
 import { readReaperInput, type ReaperInput } from './reaper-protocol.ts';
 
-const [pidsDir, session] = process.argv.slice(2);
+/** Further arguments: files the session left for others (an attached Prometheus' targets), removed on reap. */
+const [pidsDir, session, ...removeFiles] = process.argv.slice(2);
 if (!pidsDir || !session) {
-  process.stderr.write('usage: reaper-main.ts <pids-dir> <session>\n');
+  process.stderr.write('usage: reaper-main.ts <pids-dir> <session> [file-to-remove...]\n');
   process.exit(2);
 }
 
@@ -40,6 +42,7 @@ async function finish(): Promise<void> {
       ),
       input.docker ? removeDocker(input.docker) : undefined,
     ]);
+    for (const f of removeFiles) rmSync(f, { force: true });
   }
   process.exit(0);
 }

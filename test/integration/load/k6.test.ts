@@ -88,7 +88,7 @@ describe('engine: k6 that cannot run here', () => {
     const r = await runCli(['test', 'test/fixtures/scenarios/k6-docker.yaml', '--runtime', 'native'], { ...env, PATH: pathWithoutK6() }, 60_000);
     const seconds = (performance.now() - t0) / 1000;
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
-    expect(r.stderr).toMatch(/^error\[BINARY_MISSING\]: scenario k6-docker sends its load with k6 \(`engine: k6`\), but no k6 binary is on PATH, and the native runtime has no other way to run k6$/m);
+    expect(r.stderr).toMatch(/^error\[BINARY_MISSING\]: \S+k6-docker\.yaml: load\.engine is k6, but the k6 binary was not found on PATH \(runtime native\)$/m);
     expect(r.stderr).toMatch(/k6-docker\.yaml:\d+:\d+: load\.engine/);
     expect(r.stderr).toMatch(/^hint: install k6 .*`--runtime docker`.*`engine: builtin`/m);
     // Nothing started: no reaper, no process registered, no session.

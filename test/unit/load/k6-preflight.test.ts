@@ -50,7 +50,7 @@ describe('k6 preflight: before anything starts', () => {
     const e = await refusal(refuseUnrunnableK6([k6, builtin, k6Too], 'native', deps({})));
     expect(e.code).toBe('BINARY_MISSING');
     expect(e.exitCode).toBe(ExitCode.environment);
-    expect(e.message).toBe('scenarios steady-k6, ramp-k6 send their load with k6 (`engine: k6`), but no k6 binary is on PATH, and the native runtime has no other way to run k6');
+    expect(e.message).toBe(`${k6.file}, ${k6Too.file}: load.engine is k6, but the k6 binary was not found on PATH (runtime native)`);
     expect(e.details).toEqual([`${k6.file}:5:3: load.engine`, `${k6Too.file}:5:3: load.engine`]);
     expect(e.hint).toContain('install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/)');
     expect(e.hint).toContain('`--runtime docker`');
@@ -60,7 +60,7 @@ describe('k6 preflight: before anything starts', () => {
   it('attached without a binary: the runtime flag is no way out there, so the hint does not offer it', async () => {
     const e = await refusal(refuseUnrunnableK6([k6], 'attached', deps({})));
     expect(e.code).toBe('BINARY_MISSING');
-    expect(e.message).toMatch(/an attached run has no other way to run k6$/);
+    expect(e.message).toMatch(/\(runtime attached\)$/);
     expect(e.hint).not.toContain('--runtime docker');
   });
 
@@ -79,7 +79,7 @@ describe('k6 preflight: before anything starts', () => {
     );
     expect(e.code).toBe('IMAGE_UNAVAILABLE');
     expect(e.exitCode).toBe(ExitCode.environment);
-    expect(e.message).toMatch(/^scenario steady-k6 sends its load with k6 \(`engine: k6`\), which cannot run here: no k6 binary is on PATH, and image grafana\/k6:1\.8\.1 could not be pulled: the registry cannot be reached/);
+    expect(e.message).toMatch(/^\S+steady-k6\.yaml: load\.engine is k6, but the k6 binary was not found on PATH and image grafana\/k6:1\.8\.1 could not be pulled: the registry cannot be reached/);
     expect(e.details).toEqual([`${k6.file}:5:3: load.engine`]);
     expect(e.hint).toMatch(/^install k6 \(https:\/\/grafana\.com\/docs\/k6\/latest\/set-up\/install-k6\/\), which runs it from this machine; or once online, `docker pull grafana\/k6:1\.8\.1`; or set SANDBOX_K6_IMAGE to an image you have/);
     expect(e.hint).toContain(`set \`engine: builtin\` under \`load\` in ${k6.file}`);
@@ -95,6 +95,7 @@ describe('k6 preflight: before anything starts', () => {
     expect(pulled).toEqual(['grafana/k6:1.8.1']);
     const e = await refusal(refuseUnrunnableK6([k6], 'auto', deps({ autoPicksDocker: async () => ({ docker: false, reason: 'no Docker engine (nothing listens)' }) })));
     expect(e.code).toBe('BINARY_MISSING');
-    expect(e.message).toContain('the native runtime (`--runtime auto` runs native here: no Docker engine (nothing listens)) has no other way to run k6');
+    expect(e.message).toMatch(/\(runtime native\)$/);
+    expect(e.details).toContain('`--runtime auto` runs native here: no Docker engine (nothing listens)');
   });
 });
