@@ -8,6 +8,8 @@ import { delayFromEnv } from './otel-env.ts';
 
 export interface TelemetryOptions {
   serviceName: string;
+  /** The resource's other attributes (OTEL_RESOURCE_ATTRIBUTES, decoded by serviceResource in otel-env.ts). */
+  attributes?: Record<string, string>;
   /**
    * OTLP/HTTP base URL (OTEL_EXPORTER_OTLP_ENDPOINT: Tempo's OTLP HTTP receiver in the sandbox);
    * spans go to `${otlpEndpoint}/v1/traces` as OTLP JSON. Without it spans are still created
@@ -48,13 +50,17 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       : // No collector: spans still get ids, so logs and exemplars correlate, but nothing leaves.
         new NoopSpanProcessor();
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    resource: resourceFromAttributes({ ...options.attributes, [ATTR_SERVICE_NAME]: options.serviceName }),
     autoDetectResources: false,
     spanProcessors: [processor],
     // Logs are shipped by log-shipping.ts, only when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set.
     // An empty list stops NodeSDK from building its env default (an OTLP log exporter to
     // OTEL_EXPORTER_OTLP_ENDPOINT/v1/logs, which would be Tempo).
     logRecordProcessors: [],
+    // Metrics are prom-client's, scraped at /metrics. Without an explicit empty list NodeSDK
+    // builds its env default (OTEL_METRICS_EXPORTER: an OTLP exporter to
+    // OTEL_EXPORTER_OTLP_ENDPOINT/v1/metrics, i.e. Tempo, or to localhost:4318 with no endpoint).
+    metricReaders: [],
     instrumentations: [
       new HttpInstrumentation({
         // Probes and scrapes would drown the traces of real requests.

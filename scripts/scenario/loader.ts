@@ -107,6 +107,7 @@ export function loadScenario(file: string, options: LoadOptions = {}): Scenario 
       name: at(['name']),
       ...(rawObj.rules !== undefined ? { rules: at(['rules']) } : {}),
       expect: expectations.map((_, i) => at(['expect', i])),
+      ...(data.load.engine !== undefined ? { engine: at(['load', 'engine']) } : {}),
     },
   };
 }

@@ -41,13 +41,10 @@ export async function downCommand(opts: GlobalOptions): Promise<number> {
     const ours = d.pid !== null && reaped.unregistered.some((u) => u.pid === d.pid);
     out(`found: damaged pid file ${d.file}: ${d.reason}; ${ours ? `process ${d.pid} belonged to this state dir and was stopped` : `no process of this state dir runs as pid ${d.pid}, removed it`}`);
   }
-  if (state.session.kind === 'ok' && state.session.info.runtime === 'docker') {
-    const { removeSandboxContainers } = await import('../../runtime/docker/docker-runtime.ts');
-    const removed = await removeSandboxContainers({ 'org.observability-sandbox.session': state.session.info.session });
-    if (removed > 0) out(`removed ${removed} container(s)`);
-  }
+  // Processes by the pid registry and the owner mark, containers and networks by the state
+  // dir's label (with or without a readable session.json).
   const n = reapedCount(reaped);
-  if (n > 0) out(`reaped ${n} process(es) left behind by a sandbox that did not stop cleanly`);
+  if (n > 0) out(`reaped ${n} process(es), container(s) and network(s) left behind by a sandbox that did not stop cleanly`);
   if (!stopped && n === 0) out('no sandbox was running');
   return 0;
 }

@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../../runtime/paths.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
 import { authHeaders } from '../../core/control-guard.ts';
 import { OWNER_ENV } from '../../runtime/processes/identity.ts';
+import { parseWithout } from '../../runtime/components.ts';
 import { startSandbox, verifySession, type Sandbox } from '../../runtime/session.ts';
 import { readSessionInfo, type StateLayout } from '../../runtime/state.ts';
 import { layoutFrom, out, portOffsetFrom, type GlobalOptions } from '../context.ts';
@@ -15,6 +16,8 @@ import { statusLine, statusTable } from '../format.ts';
 
 export interface UpOptions extends GlobalOptions {
   runtime: string;
+  /** `--without grafana,loki` (default: SANDBOX_WITHOUT). */
+  without?: string;
   detach?: boolean;
   remediation: boolean;
 }
@@ -23,6 +26,7 @@ export interface UpOptions extends GlobalOptions {
 export async function upCommand(opts: UpOptions): Promise<number> {
   const layout = layoutFrom(opts);
   const runtime = parseRuntimeChoice(opts.runtime);
+  const without = parseWithout(opts.without);
   if (opts.detach) return detach(opts, layout);
   const interrupted = trapSignals();
   let sandbox: Sandbox;
@@ -32,6 +36,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
       stateDir: layout.root,
       portOffset: portOffsetFrom(opts),
       remediation: opts.remediation,
+      without,
       log: out,
       signal: interrupted.abort.signal,
     });
@@ -70,6 +75,7 @@ export async function hostCommand(opts: UpOptions): Promise<number> {
       stateDir: layout.root,
       portOffset: portOffsetFrom(opts),
       remediation: opts.remediation,
+      without: parseWithout(opts.without),
       detached: true,
       log: out,
       signal: interrupted.abort.signal,
@@ -92,6 +98,7 @@ async function detach(opts: UpOptions, layout: StateLayout): Promise<number> {
   const fd = openSync(logFile, 'a');
   const args = [join(PROJECT_ROOT, 'bin/sandbox.mjs'), 'host', '--runtime', opts.runtime, '--state-dir', layout.root, '--port-offset', String(portOffsetFrom(opts))];
   if (!opts.remediation) args.push('--no-remediation');
+  if (opts.without !== undefined) args.push('--without', opts.without);
   // The owner mark: `down` finds the host by it even if session.json and the lock are damaged.
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(), env: { ...process.env, [OWNER_ENV]: layout.root } });
   closeSync(fd);
