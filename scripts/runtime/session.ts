@@ -8,6 +8,7 @@ import { portPlan, services, stackComponents, type PortPlan } from '../stack/cat
 import { discoveryFiles, type TargetAddressing } from '../stack/scrape-targets.ts';
 import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.ts';
 import { attachTargetsFile, ATTACH_JOBS, removeAttachTargets, writeAttachTargets } from './attached/targets.ts';
+import { attachTokenFile, removeAttachToken, writeAttachToken } from './attached/token-file.ts';
 import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
 import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
 import { renderRunbookLinksIn } from './config/runbook-links.ts';
@@ -84,6 +85,7 @@ export class Sandbox implements AsyncDisposable {
       if (this.runtime instanceof AttachedRuntime) await this.runtime.withdrawTargets(this.layout.root);
       await this.supervisor.stopAll();
       await this.runtime.stop();
+      if (this.runtime instanceof AttachedRuntime) removeAttachToken(this.layout.root);
       this.reaper.release();
       clearSessionInfo(this.layout);
       // Last: until here a new owner must not start reaping what this one still stops.
@@ -164,8 +166,9 @@ export async function reapStale(layout: StateLayout): Promise<StaleReport> {
   const report = await reapStateDir(new PidRegistry(layout.pidsDir));
   const containers = await reapContainers(layout.root);
   clearSessionInfo(layout);
-  // Discovery files a killed attached sandbox left for the team's Prometheus.
+  // Discovery files and the token file a killed attached sandbox left for the team's stack.
   removeAttachTargets(layout.root);
+  removeAttachToken(layout.root);
   return { ...report, shards, containers };
 }
 
@@ -311,8 +314,8 @@ async function startLocked(
   const launcher = await launching;
   if (launcher.reason && launcher.reason !== 'SANDBOX_HOST_BUILD=0') log(`host processes run under tsx (slower start): ${launcher.reason}`);
   const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'), launcher, {
-    // Attached, the team's Prometheus reads these: gone with the sandbox, even a killed one.
-    removeFiles: runtime.name === 'attached' ? ATTACH_JOBS.map((job) => attachTargetsFile(layout.root, job)) : [],
+    // Attached, the team's Prometheus and Alertmanager read these: gone with the sandbox, even a killed one.
+    removeFiles: runtime.name === 'attached' ? [...ATTACH_JOBS.map((job) => attachTargetsFile(layout.root, job)), attachTokenFile(layout.root)] : [],
   });
   // Docker: its containers and network go with the processes if this host is killed.
   const leftovers = runtime.leftoversOnDeath?.();
@@ -401,7 +404,11 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
   const host = runtime.hostAddress;
   const files = discoveryFiles(targetAddressing(ports, runtime));
   for (const [job, groups] of Object.entries(files)) writeTargets(prom, job, groups);
-  if (runtime.name === 'attached') writeAttachTargets(layout.root, files);
+  if (runtime.name === 'attached') {
+    writeAttachTargets(layout.root, files);
+    // The team's Alertmanager sends it to the sink and the controller (credentials_file).
+    writeAttachToken(layout.root, token);
+  }
   rewriteBaseUrls(
     join(layout.configDir('alertmanager'), 'alertmanager.yml'),
     new Map(

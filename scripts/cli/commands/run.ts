@@ -19,6 +19,7 @@ import type { Reporter, SuiteReport } from '../../scenario/result.ts';
 import { prepareScenarios, runSuite } from '../../scenario/suite.ts';
 import { nextUsableOffset, portPlan, type PortPlan } from '../../stack/catalog.ts';
 import { attachTargetsDir } from '../../runtime/attached/targets.ts';
+import { attachTokenFile } from '../../runtime/attached/token-file.ts';
 import { alertmanagerConfigText, alertmanagerReceivers, checkAttachedRouting, sinkNamesOf } from '../../scenario/attached/routing.ts';
 import { waitForScrapedTargets } from '../../scenario/attached/scrapes.ts';
 import { checkLoadEngines } from '../../scenario/load-engines.ts';
@@ -110,10 +111,10 @@ export function attachTargetFrom(
  * What an attached stack is configured to do, from its own APIs: detection bounds (intervals,
  * rules' `for`, routes), its receivers, and which of them deliver to this sandbox's sink.
  */
-async function readAttachedStack(attach: AttachTarget, ports: PortPlan) {
+async function readAttachedStack(attach: AttachTarget, ports: PortPlan, stateDir: string) {
   const detection = await readDetectionConfigFromApi(attach.prometheusUrl, attach.alertmanagerUrl);
   const receivers = alertmanagerReceivers(await alertmanagerConfigText(attach.alertmanagerUrl));
-  const endpoints = { sinkPort: ports.service('notification-sink'), controllerPort: ports.service('remediation-controller') };
+  const endpoints = { sinkPort: ports.service('notification-sink'), controllerPort: ports.service('remediation-controller'), tokenFile: attachTokenFile(stateDir) };
   detection.sinkNames = sinkNamesOf(receivers, endpoints.sinkPort);
   return { detection, receivers, endpoints };
 }
@@ -128,7 +129,7 @@ const SHARD_PORT_STEP = 50;
 export async function runCommand(args: string[], opts: RunOptions, mode: 'run' | 'test'): Promise<number> {
   const layout = layoutFrom(opts);
   const attach = attachTargetFrom(opts, (note) => out(`note: ${note}`));
-  const attached = attach ? await readAttachedStack(attach, portPlan(portOffsetFrom(opts))) : undefined;
+  const attached = attach ? await readAttachedStack(attach, portPlan(portOffsetFrom(opts)), layout.root) : undefined;
   const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`), attached?.detection, { allowedRules: allowedRulesFrom(opts) });
   // Attached: every receiver a scenario names delivers to the sink, remediation reaches the controller.
   if (attach && attached) checkAttachedRouting(scenarios, attached.receivers, attached.detection.alertmanager, attached.endpoints, attach.alertmanagerUrl);
@@ -230,7 +231,7 @@ export async function executeSuite(
         out(`attached: ${attach.prometheusUrl} scrapes the sandbox's services (targets in ${attachTargetsDir(owned[0]!.layout.root)})`);
       }
     }
-    const detection = attach ? (await readAttachedStack(attach, portPlan(portOffsetFrom(opts)))).detection : undefined;
+    const detection = attach ? (await readAttachedStack(attach, portPlan(portOffsetFrom(opts)), layout.root)).detection : undefined;
     const report = await runSuite(conns, scenarios, {
       remediation: opts.remediation,
       reporters,
