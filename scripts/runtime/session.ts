@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SandboxError } from '../core/errors.ts';
 import { componentRuns, stackEnvForServices, stackView } from './service-env/index.ts';
 import { portPlan, services, stackComponents, type PortPlan } from '../stack/catalog.ts';
@@ -396,6 +396,11 @@ async function startLocked(
 
 /** Render compose/<x>/ into the state dir and write discovery files for this runtime and port plan. */
 function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: StackRuntime, token: string): void {
+  // Rendered configuration carries the session token (alertmanager.yml): the stack directory is
+  // its owner's alone, whatever the umask, so no other user of the machine can reach into it.
+  const stackRoot = dirname(layout.stackDir('prometheus'));
+  mkdirSync(stackRoot, { recursive: true });
+  chmodSync(stackRoot, 0o700);
   for (const c of stackComponents) copyComponentConfig(join(PROJECT_ROOT, c.configSource), layout.configDir(c.name));
   const prom = layout.configDir('prometheus');
   mkdirSync(join(prom, 'scenario-rules'), { recursive: true });
@@ -424,6 +429,8 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
     amFile,
     services.filter((s) => s.role === 'platform').map((s) => `http://${host}:${ports.service(s.name)}`),
     token,
+    // A container reads it as its image's user (nobody), through the bind mount or a copy.
+    runtime.name === 'docker' ? 0o644 : 0o600,
   );
 }
 

@@ -87,7 +87,12 @@ function setAuthorization(doc: Document, config: YAMLMap, token: string): void {
   }
 }
 
-/** addReceiverAuthorization on the state dir's alertmanager.yml; the file becomes readable by its owner only. */
-export function addReceiverAuthorizationFile(file: string, sandboxBaseUrls: readonly string[], token: string): void {
-  writeFileAtomic(file, addReceiverAuthorization(readFileSync(file, 'utf8'), sandboxBaseUrls, token), 0o600);
+/**
+ * addReceiverAuthorization on the state dir's alertmanager.yml. Natively the file becomes
+ * readable by its owner only (0600). A container's Alertmanager runs as its image's own user
+ * (nobody), which must read it through the bind mount: there it is 0644, and the stack directory
+ * above it (0700, see session.ts) is what keeps other users of the machine out.
+ */
+export function addReceiverAuthorizationFile(file: string, sandboxBaseUrls: readonly string[], token: string, mode = 0o600): void {
+  writeFileAtomic(file, addReceiverAuthorization(readFileSync(file, 'utf8'), sandboxBaseUrls, token), mode);
 }

@@ -174,6 +174,8 @@ describe('the remediation controller and the notification sink', () => {
   it("Alertmanager's real deliveries still arrive, with the token it was given (alertmanager.yml 0600 in the state dir)", async () => {
     const amFile = join(sb.stateDir, 'stack/alertmanager/config/alertmanager.yml');
     expect(statSync(amFile).mode & 0o777).toBe(0o600);
+    // The stack directory holding every rendered config is its owner's alone.
+    expect(statSync(join(sb.stateDir, 'stack')).mode & 0o777).toBe(0o700);
     expect(statSync(join(sb.stateDir, 'session.json')).mode & 0o777).toBe(0o600);
     expect(readFileSync(amFile, 'utf8')).toContain(`credentials: ${info.chaosToken}`);
     expect(readFileSync(join(PROJECT_ROOT, 'compose/alertmanager/alertmanager.yml'), 'utf8')).not.toContain(info.chaosToken);
