@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { authHeaders, checkControlRequest, checkHostAndOrigin, presentedToken, tokenMatches } from '../../../scripts/core/control-guard.ts';
 import { addReceiverAuthorization } from '../../../scripts/runtime/config/alertmanager-receivers.ts';
 import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { grafanaOriginPattern, prometheus } from '../../../scripts/stack/components/prometheus.ts';
 
 /** The checks every control surface runs (scripts/core/control-guard.ts), on headers as Node parses them. */
 const TOKEN = 'a'.repeat(64);
@@ -60,9 +61,9 @@ describe('a guarded request', () => {
     expect(checkHostAndOrigin({ host: 'evil.example:9400' }, { token: TOKEN })).toEqual({ status: 403, error: 'Host "evil.example:9400" is not this sandbox (loopback only)' });
     expect(checkHostAndOrigin({}, { token: TOKEN })?.status).toBe(403);
     expect(checkHostAndOrigin({ host: '127.0.0.1.evil.example' }, { token: TOKEN })?.status).toBe(403);
-    // The docker runtime's name for the host, when the session allows it.
-    expect(checkHostAndOrigin({ host: 'host.testcontainers.internal:9401' }, { token: TOKEN, extraHosts: ['host.testcontainers.internal'] })).toBeNull();
-    expect(checkHostAndOrigin({ host: 'host.testcontainers.internal:9401' }, { token: TOKEN })?.status).toBe(403);
+    // Docker Desktop's name for the host (bridge networking), when the session allows it.
+    expect(checkHostAndOrigin({ host: 'host.docker.internal:9401' }, { token: TOKEN, extraHosts: ['host.docker.internal'] })).toBeNull();
+    expect(checkHostAndOrigin({ host: 'host.docker.internal:9401' }, { token: TOKEN })?.status).toBe(403);
   });
 
   it('refuses a declared body over the limit before reading it, and any request without a configured token', () => {
@@ -89,5 +90,23 @@ describe("Alertmanager's deliveries to the sandbox's receivers", () => {
     expect((byName.sns!.sns_configs as Record<string, unknown>[])[0]).not.toHaveProperty('http_config');
     // The repository's own file never holds a token.
     expect(text).not.toContain('credentials: tok');
+  });
+});
+
+describe("Prometheus' flags", () => {
+  const ctx = (externalUrl: string) => ({ configDir: '/c', dataDir: '/d', listenHost: '127.0.0.1', port: () => 9190, externalUrl, peer: () => '', projectPath: (p: string) => p });
+
+  it('enable neither the lifecycle nor the admin API, and limit CORS to Grafana’s page at the same offset', () => {
+    const args = prometheus.args(ctx('http://127.0.0.1:9190'));
+    expect(args.some((a) => /enable-lifecycle|enable-admin-api/.test(a))).toBe(false);
+    const cors = args.find((a) => a.startsWith('--web.cors.origin='))!.slice('--web.cors.origin='.length);
+    // Prometheus anchors the pattern (^(?:...)$), as here.
+    const allowed = new RegExp(`^(?:${cors})$`);
+    expect(allowed.test('http://127.0.0.1:3100')).toBe(true);
+    expect(allowed.test('http://localhost:3100')).toBe(true);
+    for (const origin of ['http://evil', 'http://127.0.0.1:3000', 'http://127.0.0.1:31000', 'http://127.0.0.1.evil:3100', 'https://127.0.0.1:3100', 'null']) {
+      expect(allowed.test(origin), origin).toBe(false);
+    }
+    expect(grafanaOriginPattern({ externalUrl: 'http://127.0.0.1:9090' })).toBe('http://(127\\.0\\.0\\.1|localhost):3000');
   });
 });
