@@ -72,4 +72,14 @@ export interface StackRuntime extends AsyncDisposable {
   status(): ComponentStatus[];
   /** Stop everything this runtime started. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Send a running component's process a signal (Prometheus re-reads its configuration and rule
+   * files on SIGHUP: the sandbox runs it without the HTTP lifecycle API).
+   */
+  signal?(component: string, signal: NodeJS.Signals): Promise<void>;
+  /**
+   * Stop a component, start it again on an empty data directory and wait until it is ready
+   * (Prometheus forgets every series between scenarios: the sandbox runs it without the admin API).
+   */
+  restartFresh?(component: string): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dockerClient, probeDockerEngine } from '../../scripts/runtime/docker/engine.ts';
@@ -108,6 +108,12 @@ describe.skipIf(!usable)('the whole sandbox on the docker runtime', () => {
       expect(byName.get('grafana')!.hint).toContain('`--without grafana`');
       // ml-service starts and serves whether LocalStack runs or not (deliverable 4).
       expect(byName.get('ml-service')!.state).toBe('ready');
+
+      // Issue 14: alertmanager.yml carries the session token; the container's own user (nobody)
+      // reads it through the bind mount, and the 0700 stack directory keeps other users out.
+      const amFile = join(stateDir, 'stack/alertmanager/config/alertmanager.yml');
+      expect(readFileSync(amFile, 'utf8')).toContain(`credentials: ${readSessionInfo(stateLayout(stateDir))!.chaosToken}`);
+      expect(statSync(join(stateDir, 'stack')).mode & 0o777).toBe(0o700);
 
       // Issue 14 deliverable 2, docker half: every socket on the sandbox's ports is loopback,
       // and no container publishes a port anywhere else (no sshd, no forwarder).

@@ -57,6 +57,8 @@ export class DockerRuntime implements StackRuntime {
   private readonly running = new Map<string, Running>();
   private readonly statuses = new Map<string, ComponentStatus>();
   private plan: StackPlan | undefined;
+  /** How each component was started, to start it again (restartFresh). */
+  private readonly starts = new Map<string, { plan: ContainerPlan; logFile: string; publishHost: string; urlHost: string }>();
   private network: StartedNetwork | undefined;
   private labels: Readonly<Record<string, string>> = {};
   /** The engine testcontainers found (prepare()), for the reaper process. */
@@ -163,6 +165,7 @@ export class DockerRuntime implements StackRuntime {
   }
 
   private async startOne(plan: ContainerPlan, logFile: string, publishHost: string, urlHost: string): Promise<void> {
+    this.starts.set(plan.name, { plan, logFile, publishHost, urlHost });
     mkdirSync(dirname(logFile), { recursive: true });
     const logs = createWriteStream(logFile, { flags: 'a' });
     const tail = new LineTail(15);
@@ -244,6 +247,30 @@ export class DockerRuntime implements StackRuntime {
 
   status(): ComponentStatus[] {
     return [...this.statuses.values()];
+  }
+
+  /** Prometheus' reload (SIGHUP) without its lifecycle API: the engine delivers the signal. */
+  async signal(component: string, signal: NodeJS.Signals): Promise<void> {
+    const r = this.running.get(component);
+    if (!r) throw new SandboxError('UNKNOWN_COMPONENT', `${component} is not running`);
+    await (await getContainerRuntimeClient()).container.getById(r.container.getId()).kill({ signal });
+  }
+
+  /** A new container (its data volume is new too): Prometheus forgets every series without its admin API. */
+  async restartFresh(component: string): Promise<void> {
+    const r = this.running.get(component);
+    const start = this.starts.get(component);
+    if (!r || !start) throw new SandboxError('UNKNOWN_COMPONENT', `${component} is not running`);
+    // 'starting' first, so the end of its log stream is not reported as a crash.
+    this.statuses.set(component, { name: component, state: 'starting' });
+    this.running.delete(component);
+    r.watcher?.close();
+    try {
+      await r.container.stop({ timeout: 2_000 });
+    } finally {
+      r.logs.end();
+    }
+    await this.startOne(start.plan, start.logFile, start.publishHost, start.urlHost);
   }
 
   stop(): Promise<void> {

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OWNER_ENV } from './identity.ts';
 import type { HostLauncher } from './host-build.ts';
 import type { DockerLeftovers } from '../docker/leftovers.ts';
 import { leftoversLine, RELEASE_LINE } from './reaper-protocol.ts';
@@ -19,6 +21,7 @@ export class Reaper {
       const child = spawn(process.execPath, [...(launcher?.args(REAPER_ENTRY) ?? ['--import', 'tsx', REAPER_ENTRY]), pidsDir, session, ...(options.removeFiles ?? [])], {
         detached: true,
         stdio: ['pipe', fd, fd],
+        env: { ...process.env, [OWNER_ENV]: dirname(pidsDir) },
       });
       child.unref();
       // A reaper that is gone (killed with the host's group) must not crash the host on a write.
