@@ -144,7 +144,10 @@ export class DockerRuntime implements StackRuntime {
         hint: 'check `docker info`, or use `--runtime native`',
       });
     }
-    const local = ['localhost', '127.0.0.1', '::1'].includes(host);
+    // Host networking shares this machine's network namespace, so the engine is local whatever
+    // testcontainers reports (inside a container it names the bridge gateway, e.g. 172.17.0.1):
+    // URLs stay on loopback, where the browser and Grafana's CORS origin expect them.
+    const local = this.options.network === 'host' || ['localhost', '127.0.0.1', '::1'].includes(host);
     const delivery = this.options.configDelivery ?? (local ? 'bind' : 'copy');
     if (delivery === 'copy') this.say(`docker: engine at ${host} is not local; copying config into containers and re-copying on change`);
     const plans = this.plans(plan, delivery, local ? LOOPBACK : host).filter((p) => this.runs(p.name));
