@@ -86,7 +86,7 @@ export class Sandbox implements AsyncDisposable {
       await this.supervisor.stopAll();
       await this.runtime.stop();
       if (this.runtime instanceof AttachedRuntime) removeAttachToken(this.layout.root);
-      this.reaper.release();
+      await this.reaper.release();
       clearSessionInfo(this.layout);
       // Last: until here a new owner must not start reaping what this one still stops.
       this.lock.release();

@@ -44,9 +44,17 @@ export class Reaper {
     if (this.child.stdin && !this.child.stdin.destroyed) this.child.stdin.write(leftoversLine(leftovers));
   }
 
-  release(): void {
-    if (this.child.stdin && !this.child.stdin.destroyed) {
-      this.child.stdin.end(RELEASE_LINE);
-    }
+  /**
+   * Tells the reaper the host cleaned up, and waits (at most `timeoutMs`) for it to exit, so a
+   * command that returns leaves no process of its own behind. The timer is not unref'd: the
+   * child is, so nothing else may keep the event loop alive while we wait.
+   */
+  async release(timeoutMs = 3000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    if (this.child.stdin && !this.child.stdin.destroyed) this.child.stdin.end(RELEASE_LINE);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 }
