@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
+import { PROJECT_ROOT } from '../runtime/paths.ts';
 import { buildContainerPlan } from '../runtime/docker/container-plan.ts';
 import { CONTROL_PORT, services, stackComponents } from './catalog.ts';
 import { discoveryFiles } from './scrape-targets.ts';
@@ -12,8 +13,7 @@ import type { StackComponentSpec } from './types.ts';
  * own container plan, so `docker compose up` runs the same images, flags and memory limits as
  * `--runtime docker`. A unit test fails when the committed file drifts.
  */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const COMPOSE_FILE = join(ROOT, 'compose', 'docker-compose.yml');
+export const COMPOSE_FILE = join(PROJECT_ROOT, 'compose', 'docker-compose.yml');
 /** What containers call the host under compose (extra_hosts: host-gateway). */
 export const COMPOSE_HOST = 'host.docker.internal';
 /** Entries of compose/<x>/ that are not configuration, or that the sandbox writes per run. */
@@ -48,14 +48,14 @@ export function composeDocument(): Record<string, unknown> {
     const plan = buildContainerPlan(spec, {
       components: stackComponents,
       hostPort: (c, p) => stackComponents.find((s) => s.name === c)!.ports[p]!,
-      configDir: () => `./${relative(join(ROOT, 'compose'), join(ROOT, spec.configSource))}`,
-      projectPath: (rel) => relative(join(ROOT, 'compose'), join(ROOT, rel)),
+      configDir: () => `./${relative(join(PROJECT_ROOT, 'compose'), join(PROJECT_ROOT, spec.configSource))}`,
+      projectPath: (rel) => relative(join(PROJECT_ROOT, 'compose'), join(PROJECT_ROOT, rel)),
       labels: { 'org.observability-sandbox.compose': 'true' },
       // Never the generating shell's: secrets and image overrides are compose variables below.
       hostEnv: {},
     });
     const overlay = overlays(spec);
-    const mounted = readdirSync(join(ROOT, spec.configSource))
+    const mounted = readdirSync(join(PROJECT_ROOT, spec.configSource))
       .filter((e) => !NOT_CONFIG.has(e) && !(e in overlay))
       .sort();
     const serviceConfigs = Object.entries(overlay).map(([path, content]) => {
@@ -113,7 +113,7 @@ function overlays(spec: StackComponentSpec): Record<string, string> {
     for (const [job, groups] of Object.entries(files)) out[`targets/${job}.json`] = json(groups);
   }
   // Any top-level config file naming a receiver's loopback URL gets the host's name instead.
-  const dir = join(ROOT, spec.configSource);
+  const dir = join(PROJECT_ROOT, spec.configSource);
   for (const e of readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile())) {
     const text = readFileSync(join(dir, e), 'utf8');
     let rewritten = text;

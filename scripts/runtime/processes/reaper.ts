@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../paths.ts';
 import type { HostLauncher } from './host-build.ts';
 
 /** The reaper's entry, for the host build. */
-export const REAPER_ENTRY = fileURLToPath(new URL('./reaper-main.ts', import.meta.url));
+export const REAPER_ENTRY = join(PROJECT_ROOT, 'scripts/runtime/processes/reaper-main.ts');
 
 /** Handle on the reaper process; release() tells it the host cleaned up by itself. */
 export class Reaper {
