@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isSandboxError } from '../core/errors.ts';
+import { packageVersion } from '../runtime/paths.ts';
 
 /**
  * The CLI is thin: parse flags, call the sandbox, map outcomes to exit codes. Errors are caught
@@ -9,6 +10,7 @@ const program = new Command('sandbox')
   .description('Observability sandbox: start a monitoring stack, break things on purpose, prove the monitoring notices and repairs them in time.')
   .option('--state-dir <dir>', 'where run state lives (default: .sandbox in the working directory; env SANDBOX_STATE_DIR)')
   .option('--port-offset <n>', 'move every port by n, to run several sandboxes side by side (env SANDBOX_PORT_OFFSET)')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 
