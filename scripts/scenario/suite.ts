@@ -110,7 +110,7 @@ export async function runSuite(
     durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 10) / 100,
     scenarios: all,
   };
-  for (const r of options.reporters) await r.onSuiteEnd(report);
+  for (const r of options.reporters) await r.onSuiteEnd?.(report);
   return report;
 }
 

@@ -39,7 +39,7 @@ describe('createReporters', () => {
       for (const e of result.timeline) r.onEvent?.(result.name, e);
       r.onScenarioEnd?.(result);
     }
-    for (const r of reporters) await r.onSuiteEnd(suite([result]));
+    for (const r of reporters) await r.onSuiteEnd?.(suite([result]));
     expect(readdirSync(dir).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'report.md']);
     expect(readFileSync(summary, 'utf8')).toContain('| service-crash | ✅ passed |');
     const text = chunks.join('');

@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { SandboxError } from '../core/errors.ts';
+import type { AttachTarget } from '../runtime/attached/attached-runtime.ts';
+import { connectionFrom } from '../runtime/connection.ts';
+import { reapStale, startSandbox, type Sandbox } from '../runtime/session.ts';
+import type { RuntimeChoice } from '../runtime/select-runtime.ts';
+import { stateLayout } from '../runtime/state.ts';
+import { nextUsableOffset } from '../stack/catalog.ts';
+import { SandboxPool } from './sandbox-pool.ts';
+
+/** Ports of parallel shards sit this far apart; a sandbox's own ports never collide with them. */
+export const SHARD_PORT_STEP = 50;
+
+/** Where a suite runs: the sandboxes to start, or the running one to use. */
+export interface SandboxesOptions {
+  /** The state dir; shards beyond the first live under its shards/<n>. */
+  stateDir: string;
+  portOffset?: number;
+  runtime?: RuntimeChoice;
+  /** Optional components left out (`--without`). */
+  without?: ReadonlySet<string>;
+  /** false: the remediation controller records what it would do and acts on nothing. */
+  remediation?: boolean;
+  /** How many sandboxes to start side by side (default 1); at most one per scenario. */
+  sandboxes?: number;
+  /** Use the sandbox already running from the state dir, if there is one (`sandbox run`). */
+  useRunning?: boolean;
+  /** Judge a Prometheus and Alertmanager the team runs instead of starting the sandbox's own. */
+  attach?: AttachTarget;
+  /** Start-up lines (which runtime, what was reaped). */
+  log?: (line: string) => void;
+}
+
+/**
+ * The sandboxes a suite runs on: the running one (when asked to use it), or new ones (shard 0
+ * on the given state dir and port offset, further shards on their own), torn down when the pool
+ * closes. A running sandbox where new ones are wanted is refused (SANDBOX_ALREADY_RUNNING).
+ */
+export async function openSandboxes(options: SandboxesOptions): Promise<SandboxPool> {
+  const log = options.log ?? (() => undefined);
+  const layout = stateLayout(options.stateDir);
+  const stale = await reapStale(layout);
+  if (stale.running && options.useRunning && !options.attach) {
+    log(`using the running sandbox (session ${stale.running.session})`);
+    return new SandboxPool([connectionFrom(stale.running, layout)]);
+  }
+  if (stale.running) {
+    throw new SandboxError('SANDBOX_ALREADY_RUNNING', `a sandbox is already running from ${layout.root}`, {
+      hint: 'this command starts and tears down its own: stop the running one (`npx sandbox down`), use `npx sandbox run`, or give this one its own --state-dir and --port-offset',
+    });
+  }
+  const shards = options.attach ? 1 : Math.max(1, options.sandboxes ?? 1);
+  const base = options.portOffset ?? 0;
+  // Each further shard takes the next step whose ports are all usable (none on a fetch "bad port").
+  const offsets = [base];
+  while (offsets.length < shards) offsets.push(nextUsableOffset(offsets.at(-1)! + SHARD_PORT_STEP, SHARD_PORT_STEP));
+  const start = (i: number) =>
+    startSandbox({
+      ...(options.runtime ? { runtime: options.runtime } : {}),
+      ...(options.without ? { without: options.without } : {}),
+      stateDir: i === 0 ? layout.root : join(layout.root, 'shards', String(i)),
+      portOffset: offsets[i]!,
+      remediation: options.remediation ?? true,
+      log: i === 0 ? log : () => undefined,
+      ...(options.attach ? { attach: options.attach } : {}),
+    });
+  // Shard 0 first: its start reaps what killed runs left under shards/, which must not meet
+  // shards that are starting right now.
+  const owned: Sandbox[] = [await start(0)];
+  const started = await Promise.allSettled(Array.from({ length: shards - 1 }, (_, i) => start(i + 1)));
+  for (const r of started) if (r.status === 'fulfilled') owned.push(r.value);
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(owned.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  if (options.attach) log(`attached: your Prometheus must scrape the sandbox's services; file_sd targets are in ${join(owned[0]!.layout.configDir('prometheus'), 'targets')}`);
+  return SandboxPool.ofStarted(owned);
+}
