@@ -93,6 +93,13 @@ program
   .option('--tempo-url <url>', 'with --attach: your Tempo, for trace and correlation expectations (optional)')
   .action(async (files: string[], o) => set((await import('./commands/run.ts')).runCommand(files, { ...globals(), ...o }, 'test')));
 
+program
+  .command('attach')
+  .description('judge a Prometheus and Alertmanager you already run (`run`/`test --attach`): what to add to them')
+  .command('config')
+  .description('print the scrape jobs and Alertmanager receivers and route to add, for this --state-dir and --port-offset')
+  .action(async () => set((await import('./commands/attach.ts')).attachConfigCommand(globals())));
+
 const silence = program.command('silence').description('maintenance windows: silence alerts in the running sandbox through Alertmanager');
 silence
   .command('add <matchers...>')

@@ -35,6 +35,8 @@ export interface ScenarioDocument {
   timeline: TimelineDocumentEvent[];
   load?: ScenarioResult['load'];
   repeat?: ScenarioResult['repeat'];
+  /** Attached stacks: alerts left out of the verdict (already firing, or not about the sandbox). */
+  backgroundAlerts?: ScenarioResult['backgroundAlerts'];
   error?: ScenarioResult['error'];
 }
 
@@ -87,6 +89,7 @@ function scenarioDocument(s: ScenarioResult): ScenarioDocument {
     timeline: s.timeline.map(eventDocument),
     ...(s.load !== undefined ? { load: s.load } : {}),
     ...(s.repeat !== undefined ? { repeat: s.repeat } : {}),
+    ...(s.backgroundAlerts !== undefined ? { backgroundAlerts: s.backgroundAlerts } : {}),
     ...(s.error !== undefined ? { error: s.error } : {}),
   };
 }

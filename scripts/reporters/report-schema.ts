@@ -83,7 +83,22 @@ export const reportSchema = z
             stats: z.object({ mttdSeconds: spread, timeToNotifySeconds: spread, timeToRemediateSeconds: spread, mttrSeconds: spread }),
           })
           .optional(),
-        error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).optional().describe('set when outcome is errored'),
+        backgroundAlerts: z
+          .array(
+            z.object({
+              alert: z.string(),
+              labels: z.record(z.string(), z.string()),
+              state: z.enum(['pending', 'firing']),
+              reason: z.enum(['firing-before-start', 'not-about-sandbox']),
+              firstSeenSeconds: z.number(),
+            }),
+          )
+          .optional()
+          .describe('attached runs: alerts that were not the scenario\'s to judge, left out of noOtherAlerts'),
+        error: z
+          .object({ code: z.string(), message: z.string(), hint: z.string().optional() })
+          .optional()
+          .describe('set when outcome is errored or skipped (COMPONENT_UNAVAILABLE, NOT_RUN)'),
       }),
     ),
   })

@@ -7,6 +7,7 @@ import { componentRuns, stackEnvForServices, stackView } from './service-env/ind
 import { portPlan, services, stackComponents, type PortPlan } from '../stack/catalog.ts';
 import { discoveryFiles, type TargetAddressing } from '../stack/scrape-targets.ts';
 import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.ts';
+import { attachTargetsFile, ATTACH_JOBS, removeAttachTargets, writeAttachTargets } from './attached/targets.ts';
 import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
 import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
 import { renderRunbookLinksIn } from './config/runbook-links.ts';
@@ -70,6 +71,9 @@ export class Sandbox implements AsyncDisposable {
     this.stopping ??= (async () => {
       await new Promise<void>((r) => this.control.close(() => r()));
       this.control.closeAllConnections();
+      // Attached: the team's Prometheus drops the targets before they go down, so it does not
+      // alert (and page through its Alertmanager) on a sandbox that merely stopped.
+      if (this.runtime instanceof AttachedRuntime) await this.runtime.withdrawTargets(this.layout.root);
       await this.supervisor.stopAll();
       await this.runtime.stop();
       this.reaper.release();
@@ -100,6 +104,8 @@ export async function reapStale(layout: StateLayout): Promise<{ reaped: number; 
   // Containers by the state dir's label: found even when session.json is missing or damaged.
   const containers = await reapContainers(layout.root);
   if (info) clearSessionInfo(layout);
+  // Discovery files a killed attached sandbox left for the team's Prometheus.
+  removeAttachTargets(layout.root);
   return { reaped: reaped.length + shardReaped + containers, running: null };
 }
 
@@ -172,7 +178,10 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   const controlUrl = `http://127.0.0.1:${ports.control}`;
   const launcher = await launching;
   if (launcher.reason && launcher.reason !== 'SANDBOX_HOST_BUILD=0') log(`host processes run under tsx (slower start): ${launcher.reason}`);
-  const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'), launcher);
+  const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'), launcher, {
+    // Attached, the team's Prometheus reads these: gone with the sandbox, even a killed one.
+    removeFiles: runtime.name === 'attached' ? ATTACH_JOBS.map((job) => attachTargetsFile(layout.root, job)) : [],
+  });
   const supervisor: Supervisor = new Supervisor({
     projectRoot: PROJECT_ROOT,
     launcher,
@@ -189,7 +198,9 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
         instanceUrlsOf: (name) => supervisor.instanceUrls(name),
         stateDir: layout.root,
       }),
-      ...(spec.name === 'remediation-controller' && options.remediation === false ? { REMEDIATION_DRY_RUN: '1' } : {}),
+      // Attached, the team's long-lived Alertmanager may still deliver alerts about an earlier
+      // sandbox on these ports: the controller acts on nothing until a scenario's reset says so.
+      ...(spec.name === 'remediation-controller' && (options.remediation === false || options.attach) ? { REMEDIATION_DRY_RUN: '1' } : {}),
     }),
   });
   const control = createControlApi({
@@ -244,6 +255,7 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
   const host = runtime.hostAddress;
   const files = discoveryFiles(targetAddressing(ports, runtime));
   for (const [job, groups] of Object.entries(files)) writeTargets(prom, job, groups);
+  if (runtime.name === 'attached') writeAttachTargets(layout.root, files);
   rewriteBaseUrls(
     join(layout.configDir('alertmanager'), 'alertmanager.yml'),
     new Map(
@@ -276,6 +288,7 @@ export function writeServiceTargets(layout: StateLayout, ports: PortPlan, runtim
   for (const job of new Set(services.flatMap((s) => (s.scrapeJob ? [s.scrapeJob] : [])))) {
     writeTargets(layout.configDir('prometheus'), job, files[job] ?? []);
   }
+  if (runtime.name === 'attached') writeAttachTargets(layout.root, files);
 }
 
 function peer(runtime: StackRuntime, ports: PortPlan, component: string): string {

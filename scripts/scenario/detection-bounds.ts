@@ -19,6 +19,12 @@ export interface DetectionConfig {
   ruleLabels: Map<string, Record<string, string>>;
   /** Alertmanager's routing tree, with its grouping timers. */
   alertmanager: AlertmanagerRoute;
+  /**
+   * Attached stacks: the names under which each Alertmanager receiver delivers to the sandbox's
+   * notification sink (the sink records the name in its URL path, /webhook/<name>), so that an
+   * expectation's receiver finds the routes to a receiver the team named otherwise.
+   */
+  sinkNames?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -45,7 +51,10 @@ export const ALERTMANAGER_DEFAULT_GROUP_WAIT_SECONDS = 30;
 export const ALERTMANAGER_DEFAULT_GROUP_INTERVAL_SECONDS = 300;
 
 type RuleFile = { groups?: { rules?: { alert?: string; for?: string; labels?: Record<string, unknown> }[] }[] } | null;
-type PrometheusYaml = { global?: { scrape_interval?: string; evaluation_interval?: string; external_labels?: Record<string, unknown> } } | null;
+type PrometheusYaml = {
+  global?: { scrape_interval?: string; evaluation_interval?: string; external_labels?: Record<string, unknown> };
+  scrape_configs?: { job_name?: string; scrape_interval?: string }[];
+} | null;
 
 /**
  * Where the Alertmanager configuration sits next to a Prometheus configuration dir: the
@@ -230,8 +239,11 @@ export async function readDetectionConfigFromApi(prometheusUrl: string, alertman
       hint: 'is it an Alertmanager (0.16 or later)?',
     });
   }
+  // The sample services' job may scrape faster than the team's global interval (what
+  // `sandbox attach config` suggests); /api/v1/status/config shows every job's own interval.
+  const servicesJob = config?.scrape_configs?.find((j) => j.job_name === 'sample-services');
   return {
-    scrapeSeconds: parseDuration(config?.global?.scrape_interval ?? '1m') ?? 60,
+    scrapeSeconds: parseDuration(servicesJob?.scrape_interval ?? config?.global?.scrape_interval ?? '1m') ?? 60,
     evaluationSeconds: parseDuration(config?.global?.evaluation_interval ?? '1m') ?? 60,
     ruleFor,
     ruleLabels,
@@ -309,7 +321,12 @@ export function notificationBounds(config: DetectionConfig, alert: NameMatcher, 
   if (!bounds) return null;
   const labels = { ...config.ruleLabels.get(bounds.name), alertname: bounds.name };
   const matched = matchRoutes(config.alertmanager, labels);
-  const candidates = receiver === undefined ? matched : pick(matched.filter((r) => r.receiver === receiver), allRoutes(config.alertmanager).filter((r) => r.receiver === receiver), matched);
+  // Attached: only a receiver that delivers to the sink under that name can be observed (a team's
+  // own receiver of the same name pages elsewhere), and "any receiver" means any the sink hears.
+  const sink = config.sinkNames;
+  const delivers = (r: AlertmanagerRoute) =>
+    sink ? (receiver === undefined ? sink.has(r.receiver) : (sink.get(r.receiver)?.includes(receiver) ?? false)) : r.receiver === receiver;
+  const candidates = receiver === undefined && !sink ? matched : pick(matched.filter(delivers), allRoutes(config.alertmanager).filter(delivers), matched);
   const route = candidates.reduce((a, b) => (b.groupWaitSeconds < a.groupWaitSeconds || (b.groupWaitSeconds === a.groupWaitSeconds && b.groupIntervalSeconds < a.groupIntervalSeconds) ? b : a));
   const wait = route.groupWaitSeconds;
   return {
@@ -359,6 +376,9 @@ export function checkDetectionBudget(scenario: Scenario, config: DetectionConfig
     } else if (exp.kind === 'notification') {
       // The same default the verdict judges it by (verdict.ts): targets.mttd.
       const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
+      // Attached, and nothing delivers to the sink under that name: no bound to judge; the
+      // routing check (scenario/attached/routing.ts) says what to add.
+      if (config.sinkNames && ![...config.sinkNames.values()].some((names) => names.includes(exp.receiver))) continue;
       const bounds = notificationBounds(config, exp.alert, exp.receiver);
       const name = matcherText(exp.alert);
       if (!bounds) {

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../runtime/config/render.ts';
 import { renderRunbookLinks } from '../runtime/config/runbook-links.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { sampleServiceNames, scalableServiceNames } from '../stack/catalog.ts';
+import { isSandboxAlert, sandboxScope } from './attached/alert-scope.ts';
 import { fetchAlerts } from './observers/alerts.ts';
 
 /**
@@ -62,13 +63,20 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
   if (conn.runtime !== 'attached') await forgetHistory(prometheus);
 
   const deadline = Date.now() + (options.cleanTimeoutMs ?? 30_000);
+  // An attached Prometheus evaluates the team's rules too: only alerts about the sandbox's
+  // services must clear; the rest (a Watchdog, the team's own systems) are background.
+  const scope = conn.runtime === 'attached' && conn.stateDir ? sandboxScope(conn.stateDir) : null;
   let active: string[] = [];
   for (;;) {
-    active = (await fetchAlerts(prometheus)).map((a) => `${a.labels.alertname}${a.labels.service ? `{service="${a.labels.service}"}` : ''} (${a.state})`);
+    active = (await fetchAlerts(prometheus))
+      .filter((a) => scope === null || isSandboxAlert(a.labels, scope))
+      .map((a) => `${a.labels.alertname}${a.labels.service ? `{service="${a.labels.service}"}` : ''} (${a.state})`);
     if (active.length === 0) break;
     if (Date.now() > deadline) {
       throw new SandboxError('COMPONENT_DIED', `the sandbox did not return to a clean state: alerts still active: ${active.join(', ')}`, {
-        hint: 'an earlier scenario left something broken; `npx sandbox status` shows what, `npx sandbox down` starts afresh',
+        hint: scope
+          ? 'these alerts are about the sandbox’s services on your Prometheus and must resolve before a scenario can be judged: an earlier scenario left them, or your rules hold them longer (their `for` and range windows); `npx sandbox status` shows the services'
+          : 'an earlier scenario left something broken; `npx sandbox status` shows what, `npx sandbox down` starts afresh',
       });
     }
     await new Promise((r) => setTimeout(r, 250));

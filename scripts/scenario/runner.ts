@@ -17,7 +17,8 @@ import { observeNotifications, observeProcesses, observeRemediations } from './o
 import { installRunConfig, resetSandbox } from './prepare.ts';
 import type { ExpectationResult, Reporter, ScenarioResult } from './result.ts';
 import { TimelineRecorder } from './timeline.ts';
-import { computeMetrics, evaluateExpectations, primaryAlert } from './verdict.ts';
+import { backgroundAlerts, computeMetrics, evaluateExpectations, primaryAlert } from './verdict.ts';
+import { backgroundClassifier } from './attached/alert-scope.ts';
 
 export interface RunOptions {
   /** false: the remediation controller records what it would do and does nothing. */
@@ -104,7 +105,9 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     // Fault windows as Grafana annotations where Grafana is ready; nothing where it does not run.
     const annotator = grafanaFaultAnnotator(components, { scenario: scenario.name, timeline });
     if (annotator) stops.push(annotator);
-    stops.push(observeAlerts(urls.prometheus!, timeline));
+    // Attached: alerts already firing now, or not about the sandbox's services, are background.
+    const background = conn.runtime === 'attached' && conn.stateDir ? await backgroundClassifier(urls.prometheus!, conn.stateDir) : undefined;
+    stops.push(observeAlerts(urls.prometheus!, timeline, 100, background));
     stops.push(observeNotifications(urls['notification-sink']!, timeline));
     stops.push(observeRemediations(urls['remediation-controller']!, timeline));
     stops.push(await observeProcesses(conn.controlUrl, timeline));
@@ -195,6 +198,7 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     expectations,
     timeline: timeline.events,
     durationSeconds: Math.round((performance.now() - started) / 10) / 100,
+    ...(conn.runtime === 'attached' ? { backgroundAlerts: backgroundAlerts(timeline.events) } : {}),
     ...(loadSummary ? { load: { sent: loadSummary.sent, failed: loadSummary.failed, rate: scenario.load.rate, latencyMs: loadSummary.latencyMs } } : {}),
     ...(error ? { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } } : {}),
   };

@@ -34,8 +34,9 @@ class SandboxContainer extends GenericContainer {
 
 /**
  * LocalStack through its testcontainers module, which sets LOCALSTACK_HOST to the network alias
- * (so the URLs LocalStack returns, such as SQS queue URLs, work for the other containers), with
- * the same loopback-only bindings as every other container.
+ * (the host LocalStack writes into the URLs it returns; SQS queue URLs prefix it with
+ * `sqs.<region>.` under 4.14's `standard` strategy, see compose/localstack/ready.d), with the same
+ * loopback-only bindings as every other container.
  */
 class SandboxLocalstackContainer extends LocalstackContainer {
   constructor(

@@ -75,6 +75,13 @@ describe('report.json', () => {
     expect(s.expectations).toEqual([]);
   });
 
+  it('carries an attached run’s background alerts, and has no such key otherwise', () => {
+    const attached = { ...passedCrash(), backgroundAlerts: [{ alert: 'Watchdog', labels: { severity: 'none' }, state: 'firing' as const, reason: 'firing-before-start' as const, firstSeenSeconds: 0.02 }] };
+    const [a, plain] = roundTrip(toReportDocument(suite([attached, passedCrash()]))).scenarios;
+    expect(a.backgroundAlerts).toEqual([{ alert: 'Watchdog', labels: { severity: 'none' }, state: 'firing', reason: 'firing-before-start', firstSeenSeconds: 0.02 }]);
+    expect(plain).not.toHaveProperty('backgroundAlerts');
+  });
+
   it('writes report.json into a missing report dir and replaces an old one whole', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'json-')), 'reports');
     const reporter = new JsonReporter(dir);
