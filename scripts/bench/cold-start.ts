@@ -5,7 +5,7 @@ import { $ } from 'zx';
 import { copyComponentConfig, writeTargets } from '../runtime/config/render.ts';
 import { NativeRuntime } from '../runtime/native/native-runtime.ts';
 import { PidRegistry } from '../runtime/processes/pid-registry.ts';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import { startSandbox } from '../runtime/session.ts';
 import { stateLayout } from '../runtime/state.ts';
 import { portPlan, stackComponents } from '../stack/catalog.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectionFrom } from '../runtime/connection.ts';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import { startSandbox } from '../runtime/session.ts';
 import { stateLayout } from '../runtime/state.ts';
 import type { ScenarioResult } from '../scenario/result.ts';

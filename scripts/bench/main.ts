@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import { cliColdStartMs, prometheusAloneMs, sandboxColdStartMs } from './cold-start.ts';
 import { runScenarioRepeatedly } from './detection.ts';
 import { NATIVE_RSS_GOAL_MIB, dockerLimitsReport, goal } from './memory.ts';

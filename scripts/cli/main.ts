@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isSandboxError } from '../core/errors.ts';
-import { packageVersion } from '../runtime/paths.ts';
+import { packageVersion } from '../core/paths.ts';
 
 /**
  * The CLI is thin: parse flags, call the sandbox, map outcomes to exit codes. Errors are caught

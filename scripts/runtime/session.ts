@@ -12,7 +12,7 @@ import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/ren
 import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
 import { renderRunbookLinksIn } from './config/runbook-links.ts';
 import { createControlApi, statusDocument, type StatusDocument } from './control-api.ts';
-import { PROJECT_ROOT } from './paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import { PidRegistry } from './processes/pid-registry.ts';
 import { assertPortsFree } from './processes/ports.ts';
 import { reapRegistry } from './processes/reap.ts';
@@ -25,8 +25,6 @@ import { clearSessionInfo, readSessionInfo, stateLayout, writeSessionInfo, type 
 import type { StackPlan, StackRuntime } from './types.ts';
 import { reapContainers } from './docker/reap-containers.ts';
 import { allSettledOrThrow } from '../core/settle.ts';
-
-export { PROJECT_ROOT };
 
 export interface StartOptions {
   runtime?: RuntimeChoice;

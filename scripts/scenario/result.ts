@@ -1,6 +1,6 @@
 import type { RuntimeName } from '../runtime/types.ts';
 import type { Scenario } from './model.ts';
-import type { RepeatSummary } from './repeat.ts';
+import type { Spread } from '../core/percentile.ts';
 import type { TimelineEvent } from './timeline.ts';
 
 export type Outcome = 'passed' | 'failed' | 'errored' | 'skipped';
@@ -65,6 +65,15 @@ export interface BackgroundAlert {
   reason: 'firing-before-start' | 'not-about-sandbox';
   /** Seconds since the scenario started when it was first seen. */
   firstSeenSeconds: number;
+}
+
+/** What `repeat:` adds to a scenario's result: the spread of every time metric over the runs. */
+export interface RepeatSummary {
+  runs: number;
+  percentile: number;
+  passedRuns: number;
+  outcomes: Outcome[];
+  stats: Record<'mttdSeconds' | 'timeToNotifySeconds' | 'timeToRemediateSeconds' | 'mttrSeconds', Spread>;
 }
 
 export interface SuiteReport {

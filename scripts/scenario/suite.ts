@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { isSandboxError, SandboxError } from '../core/errors.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import type { RuntimeName } from '../runtime/types.ts';
 import { checkDetectionBudget, readDetectionConfig, type DetectionConfig } from './detection-bounds.ts';
 import { loadScenario } from './loader.ts';

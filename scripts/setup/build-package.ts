@@ -17,7 +17,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { bundleOptions, checkLoadOrder } from '../runtime/processes/host-build.ts';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 
 /** The package's entry points, relative to the project root. */
 export const PACKAGE_ENTRIES = ['scripts/cli/main.ts', 'scripts/api.ts', 'scripts/vitest/index.ts'] as const;

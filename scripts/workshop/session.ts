@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { SandboxError } from '../core/errors.ts';
 import { tailOfFile } from '../runtime/processes/managed-process.ts';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import { isAlive, PidRegistry } from '../runtime/processes/pid-registry.ts';
 import { signalGroup } from '../runtime/processes/reap.ts';
 import type { StateLayout } from '../runtime/state.ts';

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROJECT_ROOT } from '../../runtime/paths.ts';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 import { renderScale } from './render.ts';
 import { loadSpec } from './spec.ts';
 

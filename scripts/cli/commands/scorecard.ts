@@ -4,8 +4,8 @@ import { createReporters } from '../../reporters/index.ts';
 import { writeReportFile } from '../../reporters/write-file.ts';
 import { resolveScenarioArgs } from '../../scenario/discover.ts';
 import { prepareScenarios } from '../../scenario/suite.ts';
-import { computeScorecard } from '../../scorecard/compute.ts';
-import { renderScorecardHtml } from '../../scorecard/html.ts';
+import { computeScorecard } from '../../reporters/scorecard/compute.ts';
+import { renderScorecardHtml } from '../../reporters/scorecard/html.ts';
 import { err, layoutFrom, out } from '../context.ts';
 import { executeSuite, type RunOptions } from './run.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SandboxError, isSandboxError, type SandboxErrorCode } from '../../core/errors.ts';
 import { isAlive } from '../../runtime/processes/pid-registry.ts';
 import { tailOfFile } from '../../runtime/processes/managed-process.ts';
-import { PROJECT_ROOT } from '../../runtime/paths.ts';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
 import { parseWithout } from '../../runtime/components.ts';
 import { controlAnswers, startSandbox, type Sandbox } from '../../runtime/session.ts';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../paths.ts';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 import type { HostLauncher } from './host-build.ts';
 
 /** The reaper's entry, for the host build. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { FAULT_ANNOTATION_TAGS, faultAnnotationTags } from '../../../scripts/scenario/observers/grafana-annotations.ts';
 import { allPanels, dashboardQueries, loadDashboards, renderVariables, variableSelector, type DatasourceRef } from '../../../scripts/stack/dashboards.ts';
 

@@ -2,11 +2,11 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
-import { buildContainerPlan } from '../runtime/docker/container-plan.ts';
-import { CONTROL_PORT, services, stackComponents } from './catalog.ts';
-import { discoveryFiles } from './scrape-targets.ts';
-import type { StackComponentSpec } from './types.ts';
+import { PROJECT_ROOT } from '../../core/paths.ts';
+import { buildContainerPlan } from './container-plan.ts';
+import { CONTROL_PORT, services, stackComponents } from '../../stack/catalog.ts';
+import { discoveryFiles } from '../../stack/scrape-targets.ts';
+import type { StackComponentSpec } from '../../stack/types.ts';
 
 /**
  * compose/docker-compose.yml, generated from the component catalog through the docker runtime's
@@ -19,8 +19,8 @@ export const COMPOSE_HOST = 'host.docker.internal';
 /** Entries of compose/<x>/ that are not configuration, or that the sandbox writes per run. */
 const NOT_CONFIG = new Set(['tests', 'targets', 'scenario-rules']);
 
-const HEADER = `# GENERATED from the component catalog (scripts/stack/catalog.ts) by scripts/stack/compose-file.ts.
-# Do not edit: regenerate with \`npx tsx scripts/stack/compose-file.ts --write\`
+const HEADER = `# GENERATED from the component catalog (scripts/stack/catalog.ts) by scripts/runtime/docker/compose-file.ts.
+# Do not edit: regenerate with \`npx tsx scripts/runtime/docker/compose-file.ts --write\`
 # (a unit test fails when this file and the catalog disagree).
 #
 # The stack only: the same images, flags, ports and memory limits as \`--runtime docker\`, with
@@ -137,7 +137,7 @@ function main(argv: string[]): void {
     console.log(`wrote ${relative(process.cwd(), COMPOSE_FILE)}`);
   } else if (argv.includes('--check')) {
     if (readFileSync(COMPOSE_FILE, 'utf8') !== text) {
-      console.error(`${relative(process.cwd(), COMPOSE_FILE)} is out of date: run \`npx tsx scripts/stack/compose-file.ts --write\``);
+      console.error(`${relative(process.cwd(), COMPOSE_FILE)} is out of date: run \`npx tsx scripts/runtime/docker/compose-file.ts --write\``);
       process.exitCode = 1;
     }
   } else {
