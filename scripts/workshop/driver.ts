@@ -8,7 +8,8 @@ import { controlAnswers } from '../runtime/session.ts';
 import { stateLayout } from '../runtime/state.ts';
 import { fetchAlerts } from '../scenario/observers/alerts.ts';
 import { startPolling } from '../scenario/observers/poller.ts';
-import { appendEvent, stamp, type FaultEndReason, type Labels, type WorkshopEventBody } from './events.ts';
+import type { Labels } from '../core/labels.ts';
+import { appendEvent, stamp, type WorkshopEventBody, type WorkshopFaultEndReason } from './events.ts';
 import type { PlannedFault } from './plan.ts';
 import { alertMatches as matches, recoveryOf } from './recovery.ts';
 import { readWorkshopState, workshopLayout, writeWorkshopState, type WorkshopState } from './state.ts';
@@ -92,7 +93,7 @@ export async function runDriver(stateDir: string, log: (line: string) => void = 
   if (urls['notification-sink']) stops.push(observeList(`${urls['notification-sink']}/deliveries`, record, deliveryEvents));
   if (urls['remediation-controller']) stops.push(observeList(`${urls['remediation-controller']}/actions`, record, actionEvents));
 
-  const endFault = (r: Running, reason: FaultEndReason, atMs?: number) => {
+  const endFault = (r: Running, reason: WorkshopFaultEndReason, atMs?: number) => {
     if (r.ended) return;
     r.ended = true;
     record({ kind: 'fault-end', fault: r.planned.type, service: r.planned.service, id: r.handle.id, reason }, atMs);

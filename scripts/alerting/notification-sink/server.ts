@@ -2,7 +2,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import type { SinkMetrics } from './metrics.ts';
 import { fromPagerDuty, fromSlack, fromWebhook } from './normalize.ts';
-import { pagerDutyEventSchema, slackBodySchema, validate, webhookBodySchema } from './schemas.ts';
+import { webhookBodySchema } from '../webhook-body.ts';
+import { pagerDutyEventSchema, slackBodySchema, validate } from './schemas.ts';
 import type { DeliveryStore } from './store.ts';
 import type { DeliveryContent, DeliveryKind } from './types.ts';
 

@@ -5,7 +5,7 @@ import type { RemediationMetrics } from './metrics.ts';
 import type { ActionSpec, Playbook, PlaybookSet } from './playbook-schema.ts';
 import type { ActionRecord, ActionStore } from './records.ts';
 import { actionKey, alertInstance, type SafetyGate } from './safety.ts';
-import type { WebhookAlert, WebhookBody } from './webhook-schema.ts';
+import type { WebhookAlert, WebhookBody } from '../webhook-body.ts';
 
 export interface ControllerDeps {
   playbooks: PlaybookSet;

@@ -1,4 +1,5 @@
-import type { Labels, TimelineRecorder } from '../timeline.ts';
+import type { Labels } from '../../core/labels.ts';
+import type { TimelineRecorder } from '../timeline.ts';
 import { startPolling } from './poller.ts';
 
 interface PromAlert {

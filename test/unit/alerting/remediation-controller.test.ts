@@ -7,7 +7,7 @@ import type { ActionSpec, PlaybookSet } from '../../../scripts/alerting/remediat
 import { validatePlaybooks } from '../../../scripts/alerting/remediation/playbook-validate.ts';
 import { ActionStore } from '../../../scripts/alerting/remediation/records.ts';
 import { SafetyGate } from '../../../scripts/alerting/remediation/safety.ts';
-import type { WebhookBody } from '../../../scripts/alerting/remediation/webhook-schema.ts';
+import type { WebhookBody } from '../../../scripts/alerting/webhook-body.ts';
 
 const PLAYBOOKS = `
 defaults: { cooldown: 30s, maxAttempts: 2, window: 10m }
@@ -29,7 +29,7 @@ function playbooks(): PlaybookSet {
 }
 
 function body(alertname: string, service: string, status: 'firing' | 'resolved' = 'firing', fingerprint = 'fp1'): WebhookBody {
-  return { version: '4', status, alerts: [{ status, labels: { alertname, service }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', fingerprint }] };
+  return { version: '4', groupKey: '{}:{}', receiver: 'remediation', status, alerts: [{ status, labels: { alertname, service }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', fingerprint }] };
 }
 
 function setup(run: (spec: ActionSpec, ctx: ActionContext) => Promise<ActionOutcome>, dryRun = false) {

@@ -19,7 +19,7 @@ export interface ActionOutcome {
   detail: string;
 }
 
-export type Executor<K extends ActionName> = (spec: ActionSpecOf<K>, ctx: ActionContext) => Promise<ActionOutcome>;
+export type ActionExecutor<K extends ActionName> = (spec: ActionSpecOf<K>, ctx: ActionContext) => Promise<ActionOutcome>;
 
 /** What an action would do, for dry-run records and logs. */
 export type Describer<K extends ActionName> = (spec: ActionSpecOf<K>, service: string) => string;
