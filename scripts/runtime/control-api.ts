@@ -99,7 +99,10 @@ export function createControlApi(deps: ControlApiDeps): Server {
     {
       method: 'GET',
       pattern: /^\/metrics$/,
-      handle: async () => ({ status: 200, type: deps.supervisor.metrics.contentType, body: await deps.supervisor.metrics.metrics() }),
+      handle: async () => {
+        const m = await deps.supervisor.metrics();
+        return { status: 200, type: m.contentType, body: m.body };
+      },
     },
     {
       method: 'GET',
