@@ -58,7 +58,7 @@ program
   .option('-n, --lines <n>', 'how many lines', '200')
   .action(async (component: string, o) => set((await import('./commands/logs.ts')).logsCommand(component, { ...globals(), ...o })));
 
-const reporterOption = () => new Option('--reporter <name...>', 'terminal, json, junit, html, markdown (default: terminal; all of them for test or with --report-dir)');
+const reporterOption = () => new Option('--reporter <name...>', 'terminal, json, junit, html, markdown, scorecard, or the path of a reporter module (default: terminal; terminal, json, junit, html and markdown for test or with --report-dir)');
 
 program
   .command('run <scenarios...>')

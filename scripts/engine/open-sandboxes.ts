@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { SandboxError } from '../core/errors.ts';
 import type { AttachTarget } from '../runtime/attached/attached-runtime.ts';
+import { attachTargetsDir } from '../runtime/attached/targets.ts';
 import { connectionFrom } from '../runtime/connection.ts';
 import { reapStale, startSandbox, type Sandbox } from '../runtime/session.ts';
 import type { RuntimeChoice } from '../runtime/select-runtime.ts';
 import { stateLayout } from '../runtime/state.ts';
+import { waitForScrapedTargets } from '../scenario/attached/scrapes.ts';
 import { nextUsableOffset } from '../stack/catalog.ts';
 import { SandboxPool } from './sandbox-pool.ts';
 
@@ -29,6 +31,13 @@ export interface SandboxesOptions {
   attach?: AttachTarget;
   /** Start-up lines (which runtime, what was reaped). */
   log?: (line: string) => void;
+  /** Warnings, whole lines (a target the team's Prometheus scrapes under another job). */
+  warn?: (line: string) => void;
+  /**
+   * Called with where the scenarios will run (`attached`, the running sandbox's runtime, or the
+   * runtime asked for) before anything starts: a check that refuses throws.
+   */
+  check?: (runtime: string) => Promise<void> | void;
 }
 
 /**
@@ -40,9 +49,11 @@ export async function openSandboxes(options: SandboxesOptions): Promise<SandboxP
   const log = options.log ?? (() => undefined);
   const layout = stateLayout(options.stateDir);
   const stale = await reapStale(layout);
-  if (stale.running && options.useRunning && !options.attach) {
-    log(`using the running sandbox (session ${stale.running.session})`);
-    return new SandboxPool([connectionFrom(stale.running, layout)]);
+  const using = stale.running && options.useRunning && !options.attach ? stale.running : null;
+  await options.check?.(options.attach ? 'attached' : (using?.runtime ?? options.runtime ?? 'auto'));
+  if (using) {
+    log(`using the running sandbox (session ${using.session})`);
+    return new SandboxPool([connectionFrom(using, layout)]);
   }
   if (stale.running) {
     throw new SandboxError('SANDBOX_ALREADY_RUNNING', `a sandbox is already running from ${layout.root}`, {
@@ -74,6 +85,16 @@ export async function openSandboxes(options: SandboxesOptions): Promise<SandboxP
     await Promise.all(owned.map((s) => s.stop()));
     throw failed.reason;
   }
-  if (options.attach) log(`attached: your Prometheus must scrape the sandbox's services; file_sd targets are in ${join(owned[0]!.layout.configDir('prometheus'), 'targets')}`);
-  return SandboxPool.ofStarted(owned);
+  const pool = SandboxPool.ofStarted(owned);
+  if (options.attach) {
+    try {
+      // Before any fault: the team's Prometheus scrapes every target the sandbox lists.
+      await waitForScrapedTargets(options.attach.prometheusUrl, owned[0]!.layout.root, { warn: options.warn ?? log });
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    log(`attached: ${options.attach.prometheusUrl} scrapes the sandbox's services (targets in ${attachTargetsDir(owned[0]!.layout.root)})`);
+  }
+  return pool;
 }

@@ -3,7 +3,7 @@ import { readDetectionConfig, type DetectionConfig } from '../scenario/detection
 import type { Scenario } from '../scenario/model.ts';
 import { aggregateRuns } from '../scenario/repeat.ts';
 import type { ScenarioResult } from '../scenario/result.ts';
-import { runScenario } from '../scenario/runner.ts';
+import { runScenarioOnce } from '../scenario/runner.ts';
 import type { ReporterHub } from './reporter-hub.ts';
 
 export interface ScenarioRunsOptions {
@@ -24,10 +24,10 @@ export async function runScenarioRepeats(conn: SandboxConnection, scenario: Scen
   const runs: ScenarioResult[] = [];
   for (let n = 0; n < scenario.repeat.runs && !(n > 0 && options.signal?.aborted); n++) {
     await options.hub.scenarioStart(scenario.name);
-    const result = await runScenario(conn, scenario, {
+    const result = await runScenarioOnce(conn, scenario, {
       remediation: options.remediation,
       detection,
-      reporters: [{ name: 'hub', onEvent: (name, event) => options.hub.event(name, event) }],
+      onEvent: (name, event) => options.hub.event(name, event),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     runs.push(result);

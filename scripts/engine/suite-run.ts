@@ -2,11 +2,14 @@ import { resolve } from 'node:path';
 import { isSandboxError, SandboxError } from '../core/errors.ts';
 import type { ReporterOptions } from '../reporters/index.ts';
 import { resolveStateDir, stateLayout } from '../runtime/state.ts';
-import { readDetectionConfigFromApi, type DetectionConfig } from '../scenario/detection-bounds.ts';
+import { checkAttachedStack, readAttachedStack } from '../scenario/attached/attached-stack.ts';
+import type { DetectionConfig } from '../scenario/detection-bounds.ts';
 import { resolveScenarioArgs } from '../scenario/discover.ts';
 import type { Scenario } from '../scenario/model.ts';
 import type { ScenarioResult, SuiteReport } from '../scenario/result.ts';
+import { checkLoadEngines } from '../scenario/load-engines.ts';
 import { prepareScenarios } from '../scenario/suite.ts';
+import { portPlan } from '../stack/catalog.ts';
 import { openSandboxes, type SandboxesOptions } from './open-sandboxes.ts';
 import { loadReporters, ReporterHub, type ReporterSpec } from './reporter-hub.ts';
 import { notRunResult, suiteReport } from './suite-report.ts';
@@ -33,7 +36,7 @@ export interface SuiteOptions extends Partial<Omit<SandboxesOptions, 'log'>> {
   handleSignals?: boolean;
   /** Progress lines that are not a reporter's (start-up, interruption). Default: none. */
   log?: (line: string) => void;
-  /** Warnings (targets that may be flaky, a reporter that failed). Default: log. */
+  /** Warnings and notices for the error stream (targets that may be flaky, a reporter that failed, an interruption), whole lines. Default: log. */
   warn?: (line: string) => void;
   /** Reporter options beyond the report dir (the terminal's stream, the markdown env). */
   reporterOptions?: Omit<ReporterOptions, 'reportDir' | 'quiet'>;
@@ -60,16 +63,20 @@ export async function runSuite(options: SuiteOptions = {}): Promise<SuiteOutcome
   const log = options.log ?? (() => undefined);
   const warn = options.warn ?? log;
   const stateDir = resolveStateDir(options.stateDir);
-  const detection = options.attach ? await readDetectionConfigFromApi(options.attach.prometheusUrl, options.attach.alertmanagerUrl) : undefined;
-  const scenarios = loadSuiteScenarios(options.scenarios, warn, detection);
+  // Attached: the team's configuration bounds detection, and every receiver a scenario names
+  // must reach the sink; both are known before anything starts.
+  const attached = options.attach ? await readAttachedStack(options.attach, portPlan(options.portOffset ?? 0)) : undefined;
+  const detection = attached?.detection;
+  const scenarios = loadSuiteScenarios(options.scenarios, (w) => warn(`warning: ${w}`), detection);
+  if (options.attach && attached) checkAttachedStack(scenarios, attached, options.attach);
   const reportDir = resolve(options.reportDir ?? stateLayout(stateDir).reportsDir);
   const reporters = await loadReporters(options.reporters ?? ['terminal'], { ...options.reporterOptions, reportDir, quiet: options.quiet ?? false });
-  const hub = new ReporterHub(reporters, warn);
+  const hub = new ReporterHub(reporters, (w) => warn(`warning: ${w}`));
 
   const abort = new AbortController();
   const stopOn = (reason: string) => {
     if (abort.signal.aborted) return;
-    log(`\n${reason}: clearing faults, writing reports and stopping (Ctrl-C again does not skip cleanup)`);
+    warn(`\n${reason}: clearing faults, writing reports and stopping (Ctrl-C again does not skip cleanup)`);
     abort.abort();
   };
   const onSignal = () => stopOn('interrupted');
@@ -90,6 +97,9 @@ export async function runSuite(options: SuiteOptions = {}): Promise<SuiteOutcome
         stateDir,
         sandboxes: Math.min(options.sandboxes ?? 1, scenarios.length),
         log,
+        warn: (w) => warn(`warning: ${w}`),
+        // A load engine that cannot run where the scenarios will: refused before anything starts.
+        check: (runtime) => checkLoadEngines(scenarios, runtime),
       }));
     if (pool.size > 1) log(`running ${scenarios.length} scenarios on ${pool.size} sandboxes in parallel`);
     const report = await runOnPool(pool, scenarios, { remediation: options.remediation ?? true, hub, signal: abort.signal, ...(detection ? { detection } : {}) });

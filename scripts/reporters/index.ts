@@ -4,6 +4,7 @@ import { HtmlReporter } from './html.ts';
 import { JsonReporter } from './json.ts';
 import { JunitReporter } from './junit.ts';
 import { MarkdownReporter } from './markdown.ts';
+import { ScorecardReporter } from './scorecard/reporter.ts';
 import { TerminalReporter, type OutputStream } from './terminal.ts';
 
 export { HtmlReporter, HTML_REPORT_FILE, renderHtml } from './html.ts';
@@ -12,7 +13,9 @@ export { JunitReporter, JUNIT_REPORT_FILE, renderJunit } from './junit.ts';
 export { MarkdownReporter, MARKDOWN_REPORT_FILE, renderMarkdown } from './markdown.ts';
 export { TerminalReporter, type OutputStream, type TerminalOptions } from './terminal.ts';
 
-export const reporterNames = ['terminal', 'json', 'junit', 'html', 'markdown'] as const;
+export { ScorecardReporter, SCORECARD_HTML_FILE, SCORECARD_JSON_FILE } from './scorecard/reporter.ts';
+
+export const reporterNames = ['terminal', 'json', 'junit', 'html', 'markdown', 'scorecard'] as const;
 export type ReporterName = (typeof reporterNames)[number];
 
 export interface ReporterOptions {
@@ -32,6 +35,7 @@ const factories: Record<ReporterName, (o: ReporterOptions) => Reporter> = {
   junit: (o) => new JunitReporter(o.reportDir),
   html: (o) => new HtmlReporter(o.reportDir),
   markdown: (o) => new MarkdownReporter(o.reportDir, o.env),
+  scorecard: (o) => new ScorecardReporter(o.reportDir, o.stream),
 };
 
 const isReporterName = (n: string): n is ReporterName => (reporterNames as readonly string[]).includes(n);

@@ -73,7 +73,7 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
       .map((a) => `${a.labels.alertname}${a.labels.service ? `{service="${a.labels.service}"}` : ''} (${a.state})`);
     if (active.length === 0) break;
     if (Date.now() > deadline) {
-      throw new SandboxError('COMPONENT_DIED', `the sandbox did not return to a clean state: alerts still active: ${active.join(', ')}`, {
+      throw new SandboxError('SANDBOX_NOT_CLEAN', `the sandbox did not return to a clean state: alerts still active: ${active.join(', ')}`, {
         hint: scope
           ? 'these alerts are about the sandbox’s services on your Prometheus and must resolve before a scenario can be judged: an earlier scenario left them, or your rules hold them longer (their `for` and range windows); `npx sandbox status` shows the services'
           : 'an earlier scenario left something broken; `npx sandbox status` shows what, `npx sandbox down` starts afresh',

@@ -43,7 +43,7 @@ function knownMetrics(): Set<string> {
   const fromCode = (text: string) => [...text.matchAll(/name: '([a-z_:]+)'/g)].map((m) => m[1]!);
   const sources = [
     ...['sample-services/shared/metrics.ts', 'sample-services/ml-service/metrics.ts', 'sample-services/api-gateway/metrics.ts'],
-    'scripts/runtime/supervisor.ts',
+    'scripts/runtime/supervisor-metrics.ts',
   ];
   for (const f of sources) for (const n of fromCode(read(f))) known.add(n);
   // prom-client's default metrics, by the names its own source gives them.
