@@ -7,11 +7,30 @@ import { reapStale, startSandbox, type Sandbox } from '../runtime/session.ts';
 import type { RuntimeChoice } from '../runtime/select-runtime.ts';
 import { stateLayout } from '../runtime/state.ts';
 import { waitForScrapedTargets } from '../scenario/attached/scrapes.ts';
-import { nextUsableOffset } from '../stack/catalog.ts';
+import { nextUsableOffset, portPlan } from '../stack/catalog.ts';
 import { SandboxPool } from './sandbox-pool.ts';
 
-/** Ports of parallel shards sit this far apart; a sandbox's own ports never collide with them. */
+/** Parallel shards' port offsets are this far apart, or a multiple of it. */
 export const SHARD_PORT_STEP = 50;
+
+/**
+ * The port offsets of `shards` sandboxes side by side, the first at `base`: each further one the
+ * next step whose ports are all usable (none on a fetch "bad port") and none another shard's.
+ * (Grafana, Loki and Tempo sit 100 apart, so a shard two steps up would take its first's.)
+ */
+export function shardOffsets(base: number, shards: number): number[] {
+  const offsets = [base];
+  const taken = new Set(portPlan(base).all().map((p) => p.port));
+  let next = base;
+  while (offsets.length < shards) {
+    next = nextUsableOffset(next + SHARD_PORT_STEP, SHARD_PORT_STEP);
+    const ports = portPlan(next).all().map((p) => p.port);
+    if (ports.some((p) => taken.has(p))) continue;
+    for (const p of ports) taken.add(p);
+    offsets.push(next);
+  }
+  return offsets;
+}
 
 /** Where a suite runs: the sandboxes to start, or the running one to use. */
 export interface SandboxesOptions {
@@ -61,10 +80,7 @@ export async function openSandboxes(options: SandboxesOptions): Promise<SandboxP
     });
   }
   const shards = options.attach ? 1 : Math.max(1, options.sandboxes ?? 1);
-  const base = options.portOffset ?? 0;
-  // Each further shard takes the next step whose ports are all usable (none on a fetch "bad port").
-  const offsets = [base];
-  while (offsets.length < shards) offsets.push(nextUsableOffset(offsets.at(-1)! + SHARD_PORT_STEP, SHARD_PORT_STEP));
+  const offsets = shardOffsets(options.portOffset ?? 0, shards);
   const start = (i: number) =>
     startSandbox({
       ...(options.runtime ? { runtime: options.runtime } : {}),

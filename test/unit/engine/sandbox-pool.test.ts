@@ -38,3 +38,17 @@ describe('sandbox pool', () => {
     await expect(run('5')).rejects.toMatchObject({ code: 'SANDBOX_NOT_CLEAN' });
   });
 });
+
+describe('shard port offsets', () => {
+  it('give every shard ports no other shard has, all usable', async () => {
+    const { shardOffsets } = await import('../../../scripts/engine/open-sandboxes.ts');
+    const { portPlan, isUsableOffset } = await import('../../../scripts/stack/catalog.ts');
+    for (const base of [0, 1000, 4200]) {
+      const offsets = shardOffsets(base, 3);
+      expect(offsets[0]).toBe(base);
+      expect(offsets.every(isUsableOffset)).toBe(true);
+      const ports = offsets.flatMap((o) => portPlan(o).all().map((p) => p.port));
+      expect(new Set(ports).size, `offsets ${offsets.join(', ')}`).toBe(ports.length);
+    }
+  });
+});
