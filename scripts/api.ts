@@ -12,7 +12,7 @@ import { ReporterHub, type ReporterSpec, loadReporters } from './engine/reporter
 import { SandboxPool } from './engine/sandbox-pool.ts';
 import { runScenarioRepeats } from './engine/scenario-runs.ts';
 import { suiteReport } from './engine/suite-report.ts';
-import { loadSuiteScenarios } from './engine/suite-run.ts';
+import { loadSuiteScenarios, suiteReportDir } from './engine/suite-run.ts';
 import { connectionFrom, type SandboxConnection } from './runtime/connection.ts';
 import { Sandbox } from './runtime/session.ts';
 import type { Scenario } from './scenario/model.ts';
@@ -36,17 +36,19 @@ export type { TimelineEvent } from './scenario/timeline.ts';
 /**
  * Run one scenario (a file path, a built-in name, or a loaded Scenario) against a sandbox, as
  * many times as its `repeat:` says, judged as one. Never throws for a failed verdict: read
- * `outcome`. File reporters write as for a suite of this one scenario.
+ * `outcome`. File reporters write as for a suite of this one scenario (default: a new
+ * <state dir>/reports/<UTC time>; a given reportDir holding earlier reports needs `force`).
  */
 export async function runScenario(
   target: Sandbox | SandboxConnection,
   scenario: string | Scenario,
-  options: { remediation?: boolean; reporters?: readonly ReporterSpec[]; reportDir?: string; signal?: AbortSignal } = {},
+  options: { remediation?: boolean; reporters?: readonly ReporterSpec[]; reportDir?: string; force?: boolean; signal?: AbortSignal } = {},
 ): Promise<ScenarioResult> {
   const conn = target instanceof Sandbox ? connectionFrom(target.info, target.layout) : target;
   const loaded = typeof scenario === 'string' ? loadSuiteScenarios([scenario])[0]! : scenario;
-  const reportDir = options.reportDir ?? conn.stateDir ?? '.';
-  const hub = new ReporterHub(await loadReporters(options.reporters ?? [], { reportDir, quiet: false }));
+  const specs = options.reporters ?? [];
+  const reportDir = suiteReportDir({ stateDir: conn.stateDir ?? '.sandbox', reporters: specs, ...(options.reportDir !== undefined ? { reportDir: options.reportDir } : {}), force: options.force ?? false });
+  const hub = new ReporterHub(await loadReporters(specs, { reportDir, quiet: false }));
   await hub.init({ reportDir, scenarios: [loaded] });
   const startedAt = new Date();
   const result = await new SandboxPool([conn]).use((c) =>

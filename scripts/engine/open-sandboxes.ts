@@ -3,11 +3,13 @@ import { SandboxError } from '../core/errors.ts';
 import type { AttachTarget } from '../runtime/attached/attached-runtime.ts';
 import { attachTargetsDir } from '../runtime/attached/targets.ts';
 import { connectionFrom } from '../runtime/connection.ts';
-import { reapStale, startSandbox, type Sandbox } from '../runtime/session.ts';
+import { inspectState, startSandbox, type Sandbox } from '../runtime/session.ts';
 import type { RuntimeChoice } from '../runtime/select-runtime.ts';
+import type { StateLock } from '../runtime/state-lock.ts';
 import { stateLayout } from '../runtime/state.ts';
 import { waitForScrapedTargets } from '../scenario/attached/scrapes.ts';
 import { nextUsableOffset, portPlan } from '../stack/catalog.ts';
+import { takeRunLock } from './run-lock.ts';
 import { SandboxPool } from './sandbox-pool.ts';
 
 /** Parallel shards' port offsets are this far apart, or a multiple of it. */
@@ -62,20 +64,30 @@ export interface SandboxesOptions {
 /**
  * The sandboxes a suite runs on: the running one (when asked to use it), or new ones (shard 0
  * on the given state dir and port offset, further shards on their own), torn down when the pool
- * closes. A running sandbox where new ones are wanted is refused (SANDBOX_ALREADY_RUNNING).
+ * closes. A running sandbox where new ones are wanted is refused (SANDBOX_ALREADY_RUNNING). The
+ * pool holds each sandbox's run lock until it closes: one scenario run per sandbox, so a
+ * `sandbox run` from elsewhere meanwhile is refused, naming this one.
  */
 export async function openSandboxes(options: SandboxesOptions): Promise<SandboxPool> {
   const log = options.log ?? (() => undefined);
   const layout = stateLayout(options.stateDir);
-  const stale = await reapStale(layout);
-  const using = stale.running && options.useRunning && !options.attach ? stale.running : null;
+  // Only a look: reaping what a killed sandbox left is the starting sandbox's job, under the
+  // state dir's lock (a reap from here could meet an `up` that is starting right now).
+  const state = inspectState(layout);
+  const using = state.liveOwner && options.useRunning && !options.attach ? state.running : null;
   await options.check?.(options.attach ? 'attached' : (using?.runtime ?? options.runtime ?? 'auto'));
-  if (using) {
+  if (state.liveOwner && options.useRunning && !options.attach) {
+    if (!using) {
+      throw new SandboxError('SANDBOX_ALREADY_RUNNING', `the sandbox in ${layout.root} (pid ${state.liveOwner.pid}) ${state.session.kind === 'damaged' ? `cannot be used: ${state.session.reason}` : 'is still starting'}`, {
+        hint: state.session.kind === 'damaged' ? '`npx sandbox down` stops it and cleans up' : 'wait until `npx sandbox status` shows it running',
+      });
+    }
+    const lock = takeRunLock(layout);
     log(`using the running sandbox (session ${using.session})`);
-    return new SandboxPool([connectionFrom(using, layout)]);
+    return new SandboxPool([connectionFrom(using, layout)], [], () => lock.release());
   }
-  if (stale.running) {
-    throw new SandboxError('SANDBOX_ALREADY_RUNNING', `a sandbox is already running from ${layout.root}`, {
+  if (state.liveOwner) {
+    throw new SandboxError('SANDBOX_ALREADY_RUNNING', `a sandbox is already running from ${layout.root} (pid ${state.liveOwner.pid})`, {
       hint: 'this command starts and tears down its own: stop the running one (`npx sandbox down`), use `npx sandbox run`, or give this one its own --state-dir and --port-offset',
     });
   }
@@ -101,7 +113,18 @@ export async function openSandboxes(options: SandboxesOptions): Promise<SandboxP
     await Promise.all(owned.map((s) => s.stop()));
     throw failed.reason;
   }
-  const pool = SandboxPool.ofStarted(owned);
+  // Its own sandboxes are its alone: a `sandbox run` from elsewhere is refused.
+  const locks: StateLock[] = [];
+  try {
+    for (const o of owned) locks.push(takeRunLock(o.layout));
+  } catch (e) {
+    for (const l of locks) l.release();
+    await Promise.all(owned.map((s) => s.stop()));
+    throw e;
+  }
+  const pool = SandboxPool.ofStarted(owned, () => {
+    for (const l of locks) l.release();
+  });
   if (options.attach) {
     try {
       // Before any fault: the team's Prometheus scrapes every target the sandbox lists.

@@ -1,6 +1,7 @@
-import { resolve } from 'node:path';
 import { isSandboxError, SandboxError } from '../core/errors.ts';
-import type { ReporterOptions } from '../reporters/index.ts';
+import { reportFilesOf, type ReporterOptions } from '../reporters/index.ts';
+import { chooseReportDir } from '../reporters/report-dir.ts';
+import { allowedRuleFiles } from '../scenario/rule-files.ts';
 import { resolveStateDir, stateLayout } from '../runtime/state.ts';
 import { checkAttachedStack, readAttachedStack } from '../scenario/attached/attached-stack.ts';
 import type { DetectionConfig } from '../scenario/detection-bounds.ts';
@@ -26,8 +27,16 @@ export interface SuiteOptions extends Partial<Omit<SandboxesOptions, 'log'>> {
   pool?: SandboxPool;
   /** Names (terminal, json, junit, html, markdown, scorecard), module paths, or reporter objects. Default: terminal. */
   reporters?: readonly ReporterSpec[];
-  /** Where file reporters write (default: <state dir>/reports). */
+  /**
+   * Where file reporters write. Given, it is used as is, and refused (before anything starts)
+   * when it holds a file this run would write, unless `force`. Default: a new
+   * <state dir>/reports/<UTC time> per run, so no earlier report is ever replaced.
+   */
   reportDir?: string;
+  /** Replace reports an earlier run left in `reportDir`. */
+  force?: boolean;
+  /** Rule files outside the scenarios' directories and the project that scenarios may load (`rules:`). */
+  allowRules?: readonly string[];
   /** Terminal reporter: only each scenario's start and result. */
   quiet?: boolean;
   /** Ends the run in order: faults cleared, reports written, everything stopped. */
@@ -65,12 +74,13 @@ export async function runSuite(options: SuiteOptions = {}): Promise<SuiteOutcome
   const stateDir = resolveStateDir(options.stateDir);
   // Attached: the team's configuration bounds detection, and every receiver a scenario names
   // must reach the sink; both are known before anything starts.
-  const attached = options.attach ? await readAttachedStack(options.attach, portPlan(options.portOffset ?? 0)) : undefined;
+  const attached = options.attach ? await readAttachedStack(options.attach, portPlan(options.portOffset ?? 0), stateDir) : undefined;
   const detection = attached?.detection;
-  const scenarios = loadSuiteScenarios(options.scenarios, (w) => warn(`warning: ${w}`), detection);
+  const scenarios = loadSuiteScenarios(options.scenarios, (w) => warn(`warning: ${w}`), detection, options.allowRules);
   if (options.attach && attached) checkAttachedStack(scenarios, attached, options.attach);
-  const reportDir = resolve(options.reportDir ?? stateLayout(stateDir).reportsDir);
-  const reporters = await loadReporters(options.reporters ?? ['terminal'], { ...options.reporterOptions, reportDir, quiet: options.quiet ?? false });
+  const specs = options.reporters ?? ['terminal'];
+  const reportDir = suiteReportDir({ stateDir, reporters: specs, ...(options.reportDir !== undefined ? { reportDir: options.reportDir } : {}), force: options.force ?? false });
+  const reporters = await loadReporters(specs, { ...options.reporterOptions, reportDir, quiet: options.quiet ?? false });
   const hub = new ReporterHub(reporters, (w) => warn(`warning: ${w}`));
 
   const abort = new AbortController();
@@ -115,13 +125,38 @@ export async function runSuite(options: SuiteOptions = {}): Promise<SuiteOutcome
   }
 }
 
-/** Scenario files (paths, directories, built-in names) and loaded scenarios, checked together. */
-export function loadSuiteScenarios(given: SuiteOptions['scenarios'], warn: (line: string) => void = () => undefined, detection?: DetectionConfig): Scenario[] {
+/**
+ * Scenario files (paths, directories, built-in names) and loaded scenarios, checked together.
+ * `allowRules`: rule files outside the scenarios' directories and the project they may load;
+ * a path that is not a regular file is refused (INVALID_ARGUMENT, naming each).
+ */
+export function loadSuiteScenarios(
+  given: SuiteOptions['scenarios'],
+  warn: (line: string) => void = () => undefined,
+  detection?: DetectionConfig,
+  allowRules?: readonly string[],
+): Scenario[] {
+  const { allowed, problems } = allowedRuleFiles(allowRules);
+  if (problems.length > 0) throw new SandboxError('INVALID_ARGUMENT', problems.join('; '), { hint: '--allow-rules takes rule files (regular files) that scenarios name in `rules:`' });
   const items = given ?? [];
   const paths = items.filter((s): s is string => typeof s === 'string');
   const loaded = items.filter((s): s is Scenario => typeof s !== 'string');
-  const fromFiles = paths.length > 0 || loaded.length === 0 ? prepareScenarios(resolveScenarioArgs(paths), warn, detection) : [];
+  const fromFiles = paths.length > 0 || loaded.length === 0 ? prepareScenarios(resolveScenarioArgs(paths), warn, detection, { allowedRules: allowed }) : [];
   return [...fromFiles, ...loaded];
+}
+
+/**
+ * Where a run's report files go, such that no earlier report is replaced silently: the given
+ * directory (refused when it holds a file these reporters write, unless `force`), or a new
+ * <state dir>/reports/<UTC time>.
+ */
+export function suiteReportDir(options: { stateDir: string; reporters: readonly ReporterSpec[]; reportDir?: string; force?: boolean }): string {
+  return chooseReportDir({
+    ...(options.reportDir !== undefined ? { explicit: options.reportDir } : {}),
+    defaultRoot: stateLayout(resolveStateDir(options.stateDir)).reportsDir,
+    files: reportFilesOf(options.reporters.filter((r): r is string => typeof r === 'string')),
+    force: options.force ?? false,
+  });
 }
 
 /**

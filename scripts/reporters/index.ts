@@ -1,10 +1,10 @@
 import { SandboxError } from '../core/errors.ts';
 import type { Reporter } from '../scenario/result.ts';
-import { HtmlReporter } from './html.ts';
-import { JsonReporter } from './json.ts';
-import { JunitReporter } from './junit.ts';
-import { MarkdownReporter } from './markdown.ts';
-import { ScorecardReporter } from './scorecard/reporter.ts';
+import { HTML_REPORT_FILE, HtmlReporter } from './html.ts';
+import { JSON_REPORT_FILE, JsonReporter } from './json.ts';
+import { JUNIT_REPORT_FILE, JunitReporter } from './junit.ts';
+import { MARKDOWN_REPORT_FILE, MarkdownReporter } from './markdown.ts';
+import { SCORECARD_HTML_FILE, SCORECARD_JSON_FILE, ScorecardReporter } from './scorecard/reporter.ts';
 import { TerminalReporter, type OutputStream } from './terminal.ts';
 
 export { HtmlReporter, HTML_REPORT_FILE, renderHtml } from './html.ts';
@@ -37,6 +37,22 @@ const factories: Record<ReporterName, (o: ReporterOptions) => Reporter> = {
   markdown: (o) => new MarkdownReporter(o.reportDir, o.env),
   scorecard: (o) => new ScorecardReporter(o.reportDir, o.stream),
 };
+
+/** The files each built-in reporter writes into the report dir (what an earlier run may have left). */
+const reportFiles: Record<ReporterName, readonly string[]> = {
+  terminal: [],
+  json: [JSON_REPORT_FILE],
+  junit: [JUNIT_REPORT_FILE],
+  html: [HTML_REPORT_FILE],
+  markdown: [MARKDOWN_REPORT_FILE],
+  scorecard: [SCORECARD_JSON_FILE, SCORECARD_HTML_FILE],
+};
+
+/** The files the named reporters write (`json,junit` and module paths accepted; a module's files are its own business). */
+export function reportFilesOf(names: readonly string[]): string[] {
+  const wanted = names.flatMap((n) => n.split(',')).map((n) => n.trim().toLowerCase());
+  return [...new Set(wanted.filter(isReporterName).flatMap((n) => reportFiles[n]))];
+}
 
 const isReporterName = (n: string): n is ReporterName => (reporterNames as readonly string[]).includes(n);
 

@@ -82,7 +82,7 @@ export function readDetectionConfig(
   const external = staticLabels(config?.global?.external_labels);
   const files = [...listYaml(join(prometheusConfigDir, 'rules')), ...listYaml(join(prometheusConfigDir, 'scenario-rules')), ...extraRuleFiles];
   for (const file of files) {
-    const doc = parse(readFileSync(file, 'utf8')) as RuleFile;
+    const doc = readRuleFile(file);
     for (const group of doc?.groups ?? []) {
       for (const rule of group.rules ?? []) {
         if (!rule.alert) continue;
@@ -104,6 +104,17 @@ export function readDetectionConfig(
     ruleLabels,
     alertmanager: parseAlertmanagerRoutes(readFileSync(amFile, 'utf8'), amFile),
   };
+}
+
+/** A rule file's YAML; an unreadable one (an alias bomb, not YAML) names the file. */
+function readRuleFile(file: string): RuleFile {
+  try {
+    return parse(readFileSync(file, 'utf8'), { maxAliasCount: 100 }) as RuleFile;
+  } catch (e) {
+    throw new SandboxError('INVALID_CONFIG', `${file}: cannot be read as a rule file: ${(e as Error).message}`, {
+      hint: `check it with \`promtool check rules ${file}\``,
+    });
+  }
 }
 
 type RouteYaml = {

@@ -19,9 +19,8 @@ import { loadReporters, ReporterHub, type ReporterSpec } from '../engine/reporte
 import type { SandboxPool } from '../engine/sandbox-pool.ts';
 import { runScenarioRepeats } from '../engine/scenario-runs.ts';
 import { suiteReport } from '../engine/suite-report.ts';
-import { loadSuiteScenarios } from '../engine/suite-run.ts';
+import { loadSuiteScenarios, suiteReportDir } from '../engine/suite-run.ts';
 import { scenarioText } from '../reporters/scenario-text.ts';
-import { stateLayout } from '../runtime/state.ts';
 import type { Scenario } from '../scenario/model.ts';
 import type { ScenarioResult, SuiteReport } from '../scenario/result.ts';
 
@@ -32,8 +31,15 @@ export interface SandboxTestOptions extends Omit<SandboxesOptions, 'stateDir' | 
   portOffset?: number;
   /** Report files, as `sandbox test` writes them (default json, junit, html, markdown). */
   reporters?: readonly ReporterSpec[];
-  /** Default: <state dir>/reports. */
+  /**
+   * Where the report files go. Default: a new <state dir>/reports/<UTC time> per run. A given
+   * directory that holds reports of an earlier run is refused (as with `sandbox test`) unless `force`.
+   */
   reportDir?: string;
+  /** Replace reports an earlier run left in `reportDir`. */
+  force?: boolean;
+  /** Rule files outside the scenarios' directories and the project that scenarios may load (`rules:`), as `--allow-rules`. */
+  allowRules?: readonly string[];
   /** How long starting the sandbox may take (default 5 minutes: an image pull on first use). */
   startTimeoutMs?: number;
   /** Start-up lines (default: none; vitest prints the tests). */
@@ -75,8 +81,9 @@ export class SandboxSuite {
 
   async open(testFile: string): Promise<void> {
     const stateDir = resolve(this.options.stateDir ?? join('.sandbox', 'vitest', basename(testFile).replace(/\.[cm]?[jt]sx?$/, '')));
-    this.dir = resolve(this.options.reportDir ?? stateLayout(stateDir).reportsDir);
-    const reporters = await loadReporters(this.options.reporters ?? ['json', 'junit', 'html', 'markdown'], { reportDir: this.dir, quiet: true });
+    const specs = this.options.reporters ?? ['json', 'junit', 'html', 'markdown'];
+    this.dir = suiteReportDir({ stateDir, reporters: specs, ...(this.options.reportDir !== undefined ? { reportDir: this.options.reportDir } : {}), force: this.options.force ?? false });
+    const reporters = await loadReporters(specs, { reportDir: this.dir, quiet: true });
     this.hub = new ReporterHub(reporters, (line) => process.stderr.write(`${line}\n`));
     await this.hub.init({ reportDir: this.dir, scenarios: this.declared });
     this.startedAt = new Date();
@@ -91,7 +98,7 @@ export class SandboxSuite {
   /** Run a scenario (a file, a built-in name, or a loaded one) on the file's sandbox. */
   async run(scenario: string | Scenario, options: { signal?: AbortSignal } = {}): Promise<ScenarioResult> {
     if (!this.pool || !this.hub) throw new Error('the sandbox has not started: call run() inside a test, after beforeAll');
-    const loaded = typeof scenario === 'string' ? loadSuiteScenarios([scenario])[0]! : scenario;
+    const loaded = typeof scenario === 'string' ? loadSuiteScenarios([scenario], undefined, undefined, this.options.allowRules)[0]! : scenario;
     const hub = this.hub;
     const result = await this.pool.use((conn) =>
       runScenarioRepeats(conn, loaded, { remediation: this.options.remediation ?? true, hub, ...(options.signal ? { signal: options.signal } : {}) }),
@@ -139,7 +146,7 @@ function withHooks(suite: SandboxSuite, options: SandboxTestOptions): SandboxSui
  * an invalid one fails the file at once, naming file, line and key.
  */
 export function scenarioTests(scenarios: readonly (string | Scenario)[], options: SandboxTestOptions & { name?: string } = {}): SandboxSuite {
-  const loaded = loadSuiteScenarios(scenarios);
+  const loaded = loadSuiteScenarios(scenarios, undefined, undefined, options.allowRules);
   const suite = new SandboxSuite(options, loaded);
   describe(options.name ?? 'scenarios', () => {
     withHooks(suite, options);

@@ -66,7 +66,7 @@ describe('npm pack, installed into an empty project', () => {
       join(project, 'test', 'monitoring.test.ts'),
       [
         "import { scenarioTests } from 'observability-sandbox/vitest';",
-        "scenarioTests(['my-scenarios/'], { runtime: 'native', portOffset: Number(process.env.SANDBOX_PORT_OFFSET), stateDir: `${process.env.SANDBOX_STATE_DIR}/vitest`, reporters: ['json'] });",
+        "scenarioTests(['my-scenarios/'], { runtime: 'native', portOffset: Number(process.env.SANDBOX_PORT_OFFSET), stateDir: `${process.env.SANDBOX_STATE_DIR}/vitest`, reportDir: `${process.env.SANDBOX_STATE_DIR}/vitest-reports`, allowRules: ['my-rules.yml'], reporters: ['json'] });",
         '',
       ].join('\n'),
     );
@@ -76,7 +76,7 @@ describe('npm pack, installed into an empty project', () => {
         "import { runSuite, SandboxError, type Reporter, type ScenarioResult } from 'observability-sandbox';",
         "import { assertScenarioPassed, scenarioTests } from 'observability-sandbox/vitest';",
         "const mine: Reporter = { name: 'mine', onScenarioEnd: (r: ScenarioResult) => void r.outcome };",
-        "const outcome = await runSuite({ scenarios: ['my-scenarios/'], runtime: 'native', reporters: ['json', mine] });",
+        "const outcome = await runSuite({ scenarios: ['my-scenarios/'], allowRules: ['my-rules.yml'], runtime: 'native', reporters: ['json', mine] });",
         'const passed: boolean = outcome.report.passed;',
         '// @ts-expect-error: not a runtime',
         "await runSuite({ runtime: 'kubernetes' });",
@@ -96,7 +96,12 @@ describe('npm pack, installed into an empty project', () => {
     expect(version.output.trim()).toBe(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version);
 
     const { env, stateDir } = await isolatedSandbox('e2e-package-run-');
-    const test = await sh(bin, ['test', 'my-scenarios/', '--runtime', 'native', '--report-dir', join(stateDir, 'reports')], project, env);
+    // The team's rule file lies outside its scenarios' directory and outside this package: it is
+    // refused, naming the fix, until the command line allows it.
+    const refused = await sh(bin, ['test', 'my-scenarios/', '--runtime', 'native'], project, env);
+    expect(refused.code, refused.output).toBe(2);
+    expect(refused.output).toMatch(/rule file "\.\.\/my-rules\.yml" .* is outside the scenario's directory .* --allow-rules /);
+    const test = await sh(bin, ['test', 'my-scenarios/', '--allow-rules', 'my-rules.yml', '--runtime', 'native', '--report-dir', join(stateDir, 'reports')], project, env);
     expect(test.code, test.output).toBe(0);
     const report = JSON.parse(readFileSync(join(stateDir, 'reports', 'report.json'), 'utf8')) as { scenarios: { name: string; outcome: string; metrics: { mttdSeconds: number } }[] };
     expect(report.scenarios).toMatchObject([{ name: 'gateway-errors', outcome: 'passed' }]);
@@ -104,7 +109,7 @@ describe('npm pack, installed into an empty project', () => {
     const vitest = await sh(process.execPath, [join(project, 'node_modules/vitest/vitest.mjs'), 'run'], project, env);
     expect(vitest.code, vitest.output).toBe(0);
     expect(vitest.output).toMatch(/✓ .*gateway-errors/);
-    const viaVitest = JSON.parse(readFileSync(join(stateDir, 'vitest', 'reports', 'report.json'), 'utf8')) as { scenarios: { name: string; outcome: string }[] };
+    const viaVitest = JSON.parse(readFileSync(join(stateDir, 'vitest-reports', 'report.json'), 'utf8')) as { scenarios: { name: string; outcome: string }[] };
     expect(viaVitest.scenarios).toMatchObject([{ name: 'gateway-errors', outcome: 'passed' }]);
   }, 600_000);
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/core/paths.ts';
@@ -9,7 +9,7 @@ import { isolatedSandbox } from '../helpers/isolation.ts';
  * The vitest integration as a team uses it: vitest runs a test file of theirs
  * (test/fixtures/vitest/) that calls scenarioTests(). Each scenario is its own test; the failed
  * one shows the expectations that missed, the times and the timeline; the one that needs Loki is
- * skipped; the reports are written as `sandbox test` writes them.
+ * skipped; the reports are written as `sandbox test` writes them (a new dir per run).
  */
 describe('observability-sandbox/vitest in a team’s vitest run', () => {
   it('one test per scenario, a failure that says what missed and when, a skip, and the report files', async () => {
@@ -26,7 +26,11 @@ describe('observability-sandbox/vitest in a team’s vitest run', () => {
     expect(out).toMatch(/\d+\.\d\ds\s+fault-start\s+crash on ml-service/);
     expect(out).toMatch(/Tests\s+1 failed \| 1 skipped \(2\)/);
 
-    const reportDir = join(stateDir, 'reports');
+    // As with `sandbox test`: a new <state>/reports/<time> per run, never an earlier run's.
+    const runs = readdirSync(join(stateDir, 'reports'));
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+    const reportDir = join(stateDir, 'reports', runs[0]!);
     const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as { passed: boolean; scenarios: { name: string; outcome: string; error?: { code: string; message: string } }[] };
     expect(report.passed).toBe(false);
     expect(report.scenarios.map((s) => [s.name, s.outcome])).toEqual([

@@ -21,6 +21,10 @@ export interface RunCommandOptions extends GlobalOptions {
   alertmanagerUrl?: string;
   lokiUrl?: string;
   tempoUrl?: string;
+  /** Replace reports an earlier run left in --report-dir. */
+  force?: boolean;
+  /** Rule files outside the scenarios' directories and the project that scenarios may load. */
+  allowRules?: string[];
 }
 
 /**
@@ -102,6 +106,8 @@ export async function runCommand(args: string[], opts: RunCommandOptions, mode: 
     ...(attach ? { attach } : {}),
     reporters,
     ...(opts.reportDir !== undefined ? { reportDir: opts.reportDir } : {}),
+    force: opts.force ?? false,
+    ...(opts.allowRules ? { allowRules: opts.allowRules } : {}),
     quiet: opts.quiet ?? false,
     handleSignals: true,
     log: out,

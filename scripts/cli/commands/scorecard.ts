@@ -16,7 +16,7 @@ export async function scorecardCommand(args: string[], opts: RunCommandOptions &
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) {
     throw new SandboxError('INVALID_ARGUMENT', `--repeat "${opts.repeat}" must be a whole number from 1 to 20`, { hint: 'e.g. --repeat 3' });
   }
-  const scenarios = loadSuiteScenarios(args, (w) => err(`warning: ${w}`));
+  const scenarios = loadSuiteScenarios(args, (w) => err(`warning: ${w}`), undefined, opts.allowRules);
   const outcome = await runSuite({
     // Repeats interleave (a, b, c, a, b, c...), so one run's leftovers never meet its own repeat.
     scenarios: Array.from({ length: repeat }, () => scenarios).flat(),
@@ -28,6 +28,7 @@ export async function scorecardCommand(args: string[], opts: RunCommandOptions &
     sandboxes: parallelism(opts.parallel, 'test'),
     reporters: ['terminal', 'scorecard'],
     ...(opts.reportDir !== undefined ? { reportDir: opts.reportDir } : {}),
+    force: opts.force ?? false,
     quiet: true,
     handleSignals: true,
     log: out,

@@ -1,4 +1,5 @@
 import type { AttachTarget } from '../../runtime/attached/attached-runtime.ts';
+import { attachTokenFile } from '../../runtime/attached/token-file.ts';
 import type { PortPlan } from '../../stack/catalog.ts';
 import { readDetectionConfigFromApi, type DetectionConfig } from '../detection-bounds.ts';
 import type { Scenario } from '../model.ts';
@@ -12,10 +13,11 @@ export interface AttachedStack {
   endpoints: SandboxEndpoints;
 }
 
-export async function readAttachedStack(attach: AttachTarget, ports: PortPlan): Promise<AttachedStack> {
+/** `stateDir`: the sandbox's, whose token file (<state>/attach/token) the receivers must send. */
+export async function readAttachedStack(attach: AttachTarget, ports: PortPlan, stateDir: string): Promise<AttachedStack> {
   const detection = await readDetectionConfigFromApi(attach.prometheusUrl, attach.alertmanagerUrl);
   const receivers = alertmanagerReceivers(await alertmanagerConfigText(attach.alertmanagerUrl));
-  const endpoints = { sinkPort: ports.service('notification-sink'), controllerPort: ports.service('remediation-controller') };
+  const endpoints = { sinkPort: ports.service('notification-sink'), controllerPort: ports.service('remediation-controller'), tokenFile: attachTokenFile(stateDir) };
   detection.sinkNames = sinkNamesOf(receivers, endpoints.sinkPort);
   return { detection, receivers, endpoints };
 }
