@@ -12,13 +12,8 @@ import type { ComponentStatus } from './types.ts';
 import { allSettledOrThrow } from '../core/settle.ts';
 import { supervisorMetrics } from './supervisor-metrics.ts';
 
-/** 'never': a crashed process stays down (until remediation or the operator restarts it).
- *  'on-failure': restart with exponential back-off, as an orchestrator would (crash loops). */
-export type RestartPolicy = { policy: 'never' } | { policy: 'on-failure'; crashAfterMs?: number };
-
-export type SupervisorEvent =
-  | { seq: number; at: string; kind: 'process-start'; service: string; pid: number; restarts: number }
-  | { seq: number; at: string; kind: 'process-exit'; service: string; code: number | null; signal: string | null; expected: boolean };
+export type { RestartPolicy, SupervisorEvent } from '../core/control-protocol.ts';
+import type { RestartPolicy, SupervisorEvent } from '../core/control-protocol.ts';
 
 type SupervisorEventBody = SupervisorEvent extends infer E ? (E extends SupervisorEvent ? Omit<E, 'seq' | 'at'> : never) : never;
 

@@ -104,7 +104,7 @@ export async function runScenarioOnce(conn: SandboxConnection, scenario: Scenari
     stops.push(observeAlerts(urls.prometheus!, timeline, 100, background));
     stops.push(observeNotifications(urls['notification-sink']!, timeline, conn.chaosToken));
     stops.push(observeRemediations(urls['remediation-controller']!, timeline, conn.chaosToken));
-    stops.push(await observeProcesses(conn.controlUrl, timeline, conn.chaosToken));
+    stops.push(await observeProcesses(conn.control, timeline));
     // Loki and Tempo: queried over the whole scenario, watched from the first fault's start on
     // (the moment every `within` counts from), so what they find is never before the origin.
     const fromMs = Date.now();

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { describeAction, runAction, type ActionContext, type ActionOutcome, type SandboxClient } from './actions/index.ts';
+import { describeAction, runAction, type ActionContext, type ActionOutcome } from './actions/index.ts';
+import type { ControlClient } from '../../core/control-client.ts';
 import { findPlaybook, targetService } from './match.ts';
 import type { RemediationMetrics } from './metrics.ts';
 import type { ActionSpec, Playbook, PlaybookSet } from './playbook-schema.ts';
@@ -11,7 +12,7 @@ export interface ControllerDeps {
   playbooks: PlaybookSet;
   store: ActionStore;
   gate: SafetyGate;
-  sandbox: SandboxClient;
+  sandbox: ControlClient;
   token: string | undefined;
   dryRun: boolean;
   log: Logger;

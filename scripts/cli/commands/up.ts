@@ -6,7 +6,6 @@ import { isAlive } from '../../runtime/processes/pid-registry.ts';
 import { tailOfFile } from '../../runtime/processes/managed-process.ts';
 import { PROJECT_ROOT } from '../../core/paths.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
-import { authHeaders } from '../../core/control-guard.ts';
 import { OWNER_ENV } from '../../runtime/processes/identity.ts';
 import { parseWithout } from '../../runtime/components.ts';
 import { startSandbox, verifySession, type Sandbox } from '../../runtime/session.ts';
@@ -107,8 +106,9 @@ async function detach(opts: UpOptions, layout: StateLayout): Promise<number> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const info = readSessionInfo(layout);
-    if (info && info.hostPid === child.pid && (await verifySession(info)).ok) {
-      const doc = (await (await fetch(`${info.controlUrl}/status`, { headers: authHeaders(info.chaosToken) })).json()) as Parameters<typeof statusTable>[0];
+    const verified = info && info.hostPid === child.pid ? await verifySession(info) : null;
+    if (verified?.ok) {
+      const doc = verified.status;
       out(`sandbox running in the background (${doc.runtime} runtime, pid ${child.pid})`);
       out(statusTable(doc));
       out('`npx sandbox status` shows it, `npx sandbox down` stops it.');

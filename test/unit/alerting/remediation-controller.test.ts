@@ -1,6 +1,7 @@
+import { ControlClient } from '../../../scripts/core/control-client.ts';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SandboxClient, type ActionContext, type ActionOutcome } from '../../../scripts/alerting/remediation/actions/index.ts';
+import { type ActionContext, type ActionOutcome } from '../../../scripts/alerting/remediation/actions/index.ts';
 import { RemediationController } from '../../../scripts/alerting/remediation/controller.ts';
 import { createMetrics } from '../../../scripts/alerting/remediation/metrics.ts';
 import type { ActionSpec, PlaybookSet } from '../../../scripts/alerting/remediation/playbook-schema.ts';
@@ -39,7 +40,7 @@ function setup(run: (spec: ActionSpec, ctx: ActionContext) => Promise<ActionOutc
     playbooks: playbooks(),
     store,
     gate: new SafetyGate(() => now),
-    sandbox: new SandboxClient('http://127.0.0.1:1', 't'),
+    sandbox: new ControlClient('http://127.0.0.1:1', 't'),
     token: 't',
     dryRun,
     log: pino({ level: 'silent' }),

@@ -31,5 +31,4 @@ export function describeAction(spec: ActionSpec, service: string): string {
 }
 
 export { ActionFailure } from './http.ts';
-export { SandboxClient } from './sandbox-client.ts';
 export type { ActionContext, ActionOutcome } from './types.ts';

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { ActionName, ActionSpecOf } from '../playbook-schema.ts';
-import type { SandboxClient } from './sandbox-client.ts';
+import type { ControlClient } from '../../../core/control-client.ts';
 
 export interface ActionContext {
   service: string;
-  sandbox: SandboxClient;
+  /** The sandbox's control API. */
+  sandbox: ControlClient;
   /** x-chaos-token for the services' operator endpoints. */
   token: string | undefined;
   /** Per HTTP call. */
