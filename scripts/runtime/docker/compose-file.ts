@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../core/paths.ts';
 import { buildContainerPlan } from './container-plan.ts';
