@@ -59,6 +59,19 @@ export async function cliColdStartMs(runs: number): Promise<number> {
   return median(times);
 }
 
+/** `sandbox --version` from the shell: the CLI's own start (Node plus the built CLI), nothing else. */
+export async function cliVersionMs(runs: number): Promise<number> {
+  const times: number[] = [];
+  // One unmeasured run: a checkout builds the CLI on first use (an installed package ships it built).
+  await $({ quiet: true })`node ${join(PROJECT_ROOT, 'bin/sandbox.mjs')} --version`;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await $({ quiet: true })`node ${join(PROJECT_ROOT, 'bin/sandbox.mjs')} --version`;
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
 function totalRssMiB(pids: number[]): number {
   let kib = 0;
   for (const pid of pids) {
