@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PLAYBOOKS_SCHEMA_FILE, playbooksJsonSchema } from './alerting/remediation/json-schema.ts';
 import { SLOS_SCHEMA_FILE, slosJsonSchema } from './alerting/slo/json-schema.ts';
 import { REPORT_SCHEMA_FILE, reportJsonSchema } from './reporters/report-schema.ts';
-import { PROJECT_ROOT } from './runtime/paths.ts';
+import { PROJECT_ROOT } from './core/paths.ts';
 import { scenarioJsonSchema } from './scenario/json-schema.ts';
 
 /**

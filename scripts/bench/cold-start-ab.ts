@@ -8,7 +8,7 @@
  */
 import { rmSync } from 'node:fs';
 import { defaultCacheDir } from '../runtime/processes/host-build.ts';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import { prometheusAloneMs, sandboxColdStartMs } from './cold-start.ts';
 import { median } from './stats.ts';
 

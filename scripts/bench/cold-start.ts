@@ -5,7 +5,7 @@ import { $ } from 'zx';
 import { copyComponentConfig, writeTargets } from '../runtime/config/render.ts';
 import { NativeRuntime } from '../runtime/native/native-runtime.ts';
 import { PidRegistry } from '../runtime/processes/pid-registry.ts';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import { startSandbox } from '../runtime/session.ts';
 import { stateLayout } from '../runtime/state.ts';
 import { portPlan, stackComponents } from '../stack/catalog.ts';
@@ -55,6 +55,19 @@ export async function cliColdStartMs(runs: number): Promise<number> {
     await $({ env, quiet: true })`node ${join(PROJECT_ROOT, 'bin/sandbox.mjs')} up --detach --runtime native`;
     times.push(performance.now() - t0);
     await $({ env, quiet: true })`node ${join(PROJECT_ROOT, 'bin/sandbox.mjs')} down`;
+  }
+  return median(times);
+}
+
+/** `sandbox --version` from the shell: the CLI's own start (Node plus the built CLI), nothing else. */
+export async function cliVersionMs(runs: number): Promise<number> {
+  const times: number[] = [];
+  // One unmeasured run: a checkout builds the CLI on first use (an installed package ships it built).
+  await $({ quiet: true })`node ${join(PROJECT_ROOT, 'bin/sandbox.mjs')} --version`;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await $({ quiet: true })`node ${join(PROJECT_ROOT, 'bin/sandbox.mjs')} --version`;
+    times.push(performance.now() - t0);
   }
   return median(times);
 }

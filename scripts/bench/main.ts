@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
-import { cliColdStartMs, prometheusAloneMs, sandboxColdStartMs } from './cold-start.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
+import { cliColdStartMs, cliVersionMs, prometheusAloneMs, sandboxColdStartMs } from './cold-start.ts';
 import { runScenarioRepeatedly } from './detection.ts';
 import { NATIVE_RSS_GOAL_MIB, dockerLimitsReport, goal } from './memory.ts';
 import { benchCatalog } from './suite.ts';
@@ -21,10 +21,12 @@ line('## Cold start (native runtime, to all components ready)');
 const reference = await prometheusAloneMs(RUNS);
 const engine = await sandboxColdStartMs(RUNS);
 const cli = await cliColdStartMs(RUNS);
+const version = await cliVersionMs(RUNS);
 line(`reference: Prometheus alone, spawn to /-/ready      ${ms(reference)}`);
 // Issue 2 asks for under 2 s; docs/architecture.md's goal is under 3 s. Both are judged.
 line(`sandbox start (in-process, every component ready)  ${ms(engine.median)}  = ${ratio(engine.median, reference)} the reference   goal < 2000 ms (issue 2): ${engine.median < 2000 ? 'met' : 'NOT met'}; < 3000 ms (docs/architecture.md): ${engine.median < 3000 ? 'met' : 'NOT met'}`);
-line(`\`sandbox up --detach\` from the shell                ${ms(cli)}  = ${ratio(cli, reference)} the reference   (includes Node + tsx start of the CLI)`);
+line(`\`sandbox up --detach\` from the shell                ${ms(cli)}  = ${ratio(cli, reference)} the reference   ${ms(cli - engine.median)} over the in-process start, goal ≤ 300 ms (issue 16): ${cli - engine.median <= 300 ? 'met' : 'NOT met'}`);
+line(`\`sandbox --version\` from the shell                  ${ms(version)}   goal < 300 ms (issue 16): ${version < 300 ? 'met' : 'NOT met'}`);
 line();
 
 line('## Memory');

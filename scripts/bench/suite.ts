@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 
 export interface SuiteBench {
   wallSeconds: number;

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isSandboxError } from '../core/errors.ts';
+import { packageVersion } from '../core/paths.ts';
 
 /**
  * The CLI is thin: parse flags, call the sandbox, map outcomes to exit codes. Errors are caught
@@ -9,6 +10,7 @@ const program = new Command('sandbox')
   .description('Observability sandbox: start a monitoring stack, break things on purpose, prove the monitoring notices and repairs them in time.')
   .option('--state-dir <dir>', 'where run state lives (default: .sandbox in the working directory; env SANDBOX_STATE_DIR)')
   .option('--port-offset <n>', 'move every port by n, to run several sandboxes side by side (env SANDBOX_PORT_OFFSET)')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 
@@ -56,7 +58,7 @@ program
   .option('-n, --lines <n>', 'how many lines', '200')
   .action(async (component: string, o) => set((await import('./commands/logs.ts')).logsCommand(component, { ...globals(), ...o })));
 
-const reporterOption = () => new Option('--reporter <name...>', 'terminal, json, junit, html, markdown (default: terminal; all of them for test or with --report-dir)');
+const reporterOption = () => new Option('--reporter <name...>', 'terminal, json, junit, html, markdown, scorecard, or the path of a reporter module (default: terminal; terminal, json, junit, html and markdown for test or with --report-dir)');
 const forceOption = () => new Option('--force', 'replace reports an earlier run left in --report-dir (without it, such a directory is refused)');
 const allowRulesOption = () => new Option('--allow-rules <files...>', "rule files outside the scenario's directory and the project that scenarios may load (`rules:`)");
 

@@ -29,6 +29,12 @@ export type SandboxErrorCode =
   | 'IMAGE_UNAVAILABLE'
   | 'COMPONENT_UNAVAILABLE'
   | 'SANDBOX_DIED'
+  /** The sandbox could not be brought back to a clean state between scenarios (it runs no more of them). */
+  | 'SANDBOX_NOT_CLEAN'
+  /** A file the sandbox writes (a report, state) could not be written: permissions, a full disk. */
+  | 'WRITE_FAILED'
+  /** A reporter's hook threw; the run and the other reporters went on. */
+  | 'REPORTER_FAILED'
   | 'INTERRUPTED';
 
 const exitFor: Record<SandboxErrorCode, ExitCode> = {
@@ -48,6 +54,9 @@ const exitFor: Record<SandboxErrorCode, ExitCode> = {
   IMAGE_UNAVAILABLE: ExitCode.environment,
   COMPONENT_UNAVAILABLE: ExitCode.environment,
   SANDBOX_DIED: ExitCode.environment,
+  SANDBOX_NOT_CLEAN: ExitCode.environment,
+  WRITE_FAILED: ExitCode.environment,
+  REPORTER_FAILED: ExitCode.environment,
   INTERRUPTED: ExitCode.interrupted,
 };
 

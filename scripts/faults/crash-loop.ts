@@ -1,5 +1,5 @@
 import type { SandboxConnection } from '../runtime/connection.ts';
-import { authHeaders } from '../core/control-guard.ts';
+import type { RestartPolicy } from '../core/control-protocol.ts';
 import { injectionFailed } from './chaos-api.ts';
 import type { FaultInjector, FaultRequest } from './types.ts';
 
@@ -15,7 +15,7 @@ export const crashLoopInjector: FaultInjector = {
   async inject(sandbox, request) {
     await setPolicy(sandbox, request, { policy: 'on-failure', crashAfterMs: CRASH_AFTER_MS });
     // Kick the first crash now; from then on the policy keeps it looping.
-    await post(sandbox, request, `/services/${request.service}/restart`);
+    await restart(sandbox, request);
     const times = typeof request.params.times === 'number' ? request.params.times : null;
     let cleared = false;
     const clear = async () => {
@@ -23,7 +23,7 @@ export const crashLoopInjector: FaultInjector = {
       cleared = true;
       await setPolicy(sandbox, request, { policy: 'never' }).catch(() => undefined);
       // Leave it running cleanly: a restart without the crash setting.
-      await post(sandbox, request, `/services/${request.service}/restart`).catch(() => undefined);
+      await restart(sandbox, request).catch(() => undefined);
     };
     if (times !== null) {
       // Back-off grows 0.5s, 1s, 2s...: stop looping after roughly `times` restarts.
@@ -34,19 +34,13 @@ export const crashLoopInjector: FaultInjector = {
   },
 };
 
-async function setPolicy(sandbox: SandboxConnection, request: FaultRequest, body: unknown): Promise<void> {
-  const res = await fetch(`${sandbox.controlUrl}/services/${request.service}/restart-policy`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', ...authHeaders(sandbox.chaosToken) },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
-  }).catch((e: Error) => {
-    throw injectionFailed(request, `the sandbox control API did not answer: ${e.message}`);
+async function setPolicy(sandbox: SandboxConnection, request: FaultRequest, policy: RestartPolicy): Promise<void> {
+  await sandbox.control.setRestartPolicy(request.service, policy).catch((e: Error) => {
+    throw injectionFailed(request, `the sandbox control API: ${e.message}`);
   });
-  if (!res.ok) throw injectionFailed(request, `control API: HTTP ${res.status} ${await res.text()}`);
 }
 
-async function post(sandbox: SandboxConnection, request: FaultRequest, path: string): Promise<void> {
-  const res = await fetch(`${sandbox.controlUrl}${path}`, { method: 'POST', headers: authHeaders(sandbox.chaosToken), signal: AbortSignal.timeout(30_000) });
-  await res.body?.cancel();
+/** The first crash of the loop (the restart's answer does not matter: the process exits soon after). */
+async function restart(sandbox: SandboxConnection, request: FaultRequest): Promise<void> {
+  await sandbox.control.call('POST', `/services/${request.service}/restart`, { timeoutMs: 30_000 });
 }

@@ -1,9 +1,10 @@
 import { SandboxError } from '../core/errors.ts';
 import type { Reporter } from '../scenario/result.ts';
-import { HtmlReporter } from './html.ts';
-import { JsonReporter } from './json.ts';
-import { JunitReporter } from './junit.ts';
-import { MarkdownReporter } from './markdown.ts';
+import { HTML_REPORT_FILE, HtmlReporter } from './html.ts';
+import { JSON_REPORT_FILE, JsonReporter } from './json.ts';
+import { JUNIT_REPORT_FILE, JunitReporter } from './junit.ts';
+import { MARKDOWN_REPORT_FILE, MarkdownReporter } from './markdown.ts';
+import { SCORECARD_HTML_FILE, SCORECARD_JSON_FILE, ScorecardReporter } from './scorecard/reporter.ts';
 import { TerminalReporter, type OutputStream } from './terminal.ts';
 
 export { HtmlReporter, HTML_REPORT_FILE, renderHtml } from './html.ts';
@@ -12,7 +13,9 @@ export { JunitReporter, JUNIT_REPORT_FILE, renderJunit } from './junit.ts';
 export { MarkdownReporter, MARKDOWN_REPORT_FILE, renderMarkdown } from './markdown.ts';
 export { TerminalReporter, type OutputStream, type TerminalOptions } from './terminal.ts';
 
-export const reporterNames = ['terminal', 'json', 'junit', 'html', 'markdown'] as const;
+export { ScorecardReporter, SCORECARD_HTML_FILE, SCORECARD_JSON_FILE } from './scorecard/reporter.ts';
+
+export const reporterNames = ['terminal', 'json', 'junit', 'html', 'markdown', 'scorecard'] as const;
 export type ReporterName = (typeof reporterNames)[number];
 
 export interface ReporterOptions {
@@ -32,7 +35,24 @@ const factories: Record<ReporterName, (o: ReporterOptions) => Reporter> = {
   junit: (o) => new JunitReporter(o.reportDir),
   html: (o) => new HtmlReporter(o.reportDir),
   markdown: (o) => new MarkdownReporter(o.reportDir, o.env),
+  scorecard: (o) => new ScorecardReporter(o.reportDir, o.stream),
 };
+
+/** The files each built-in reporter writes into the report dir (what an earlier run may have left). */
+const reportFiles: Record<ReporterName, readonly string[]> = {
+  terminal: [],
+  json: [JSON_REPORT_FILE],
+  junit: [JUNIT_REPORT_FILE],
+  html: [HTML_REPORT_FILE],
+  markdown: [MARKDOWN_REPORT_FILE],
+  scorecard: [SCORECARD_JSON_FILE, SCORECARD_HTML_FILE],
+};
+
+/** The files the named reporters write (`json,junit` and module paths accepted; a module's files are its own business). */
+export function reportFilesOf(names: readonly string[]): string[] {
+  const wanted = names.flatMap((n) => n.split(',')).map((n) => n.trim().toLowerCase());
+  return [...new Set(wanted.filter(isReporterName).flatMap((n) => reportFiles[n]))];
+}
 
 const isReporterName = (n: string): n is ReporterName => (reporterNames as readonly string[]).includes(n);
 

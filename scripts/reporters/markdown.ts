@@ -81,7 +81,7 @@ export class MarkdownReporter implements Reporter {
     try {
       await appendFile(summary, `${fits ? text : renderMarkdown(report, { details: false })}\n`, 'utf8');
     } catch (e) {
-      throw new SandboxError('INVALID_ARGUMENT', `cannot append the summary to GITHUB_STEP_SUMMARY (${summary}): ${(e as Error).message}`, {
+      throw new SandboxError('WRITE_FAILED', `cannot append the summary to GITHUB_STEP_SUMMARY (${summary}): ${(e as Error).message}`, {
         hint: 'GITHUB_STEP_SUMMARY must name a file this user can write (GitHub Actions sets it); unset it outside Actions',
         cause: e,
       });

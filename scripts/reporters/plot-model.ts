@@ -1,4 +1,5 @@
-import type { EventOf, FaultEndReason, Labels, TimelineEvent } from '../scenario/timeline.ts';
+import type { Labels } from '../core/labels.ts';
+import type { EventOf, FaultEndReason, TimelineEvent } from '../scenario/timeline.ts';
 
 /**
  * The timeline turned into what the HTML plot draws: windows (load, faults, alert states) and

@@ -16,7 +16,7 @@ export async function writeReportFile(dir: string, fileName: string, content: st
     await rename(temp, target);
   } catch (e) {
     await rm(temp, { force: true }).catch(() => undefined);
-    throw new SandboxError('INVALID_ARGUMENT', `cannot write ${target}: ${(e as Error).message}`, {
+    throw new SandboxError('WRITE_FAILED', `cannot write ${target}: ${(e as Error).message}`, {
       hint: 'give --report-dir a directory this user can create and write',
       cause: e,
     });

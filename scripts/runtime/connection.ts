@@ -1,6 +1,6 @@
-import { authHeaders } from '../core/control-guard.ts';
+import { ControlClient } from '../core/control-client.ts';
+import type { StatusDocument } from '../core/control-protocol.ts';
 import { SandboxError } from '../core/errors.ts';
-import type { StatusDocument } from './control-api.ts';
 import { readSessionState, type SessionInfo, type StateLayout } from './state.ts';
 import type { RuntimeName } from './types.ts';
 
@@ -11,6 +11,8 @@ export interface SandboxConnection {
   controlUrl: string;
   /** The session's token: every control surface takes it, sent with authHeaders() (core/control-guard.ts). */
   chaosToken: string;
+  /** The control API, with the session's token. */
+  control: ControlClient;
   /** Directory whose scenario-rules/ Prometheus loads (scenario `rules:`). */
   prometheusConfigDir: string;
   /** Directory of the sandbox's rendered alertmanager.yml (its route timers bound time to notify). */
@@ -22,11 +24,10 @@ export interface SandboxConnection {
 }
 
 export function connectionFrom(info: SessionInfo, layout: StateLayout): SandboxConnection {
+  const control = new ControlClient(info.controlUrl, info.chaosToken);
   const status = async (): Promise<StatusDocument> => {
     try {
-      const res = await fetch(`${info.controlUrl}/status`, { headers: authHeaders(info.chaosToken), signal: AbortSignal.timeout(3000) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      return (await res.json()) as StatusDocument;
+      return await control.status(AbortSignal.timeout(3000));
     } catch (e) {
       throw new SandboxError('NO_SANDBOX_RUNNING', `the sandbox at ${info.controlUrl} does not answer (${(e as Error).message})`, {
         hint: 'start one with `npm run sandbox`, or clean up with `npx sandbox down`',
@@ -38,6 +39,7 @@ export function connectionFrom(info: SessionInfo, layout: StateLayout): SandboxC
     session: info.session,
     controlUrl: info.controlUrl,
     chaosToken: info.chaosToken,
+    control,
     prometheusConfigDir: layout.configDir('prometheus'),
     alertmanagerConfigDir: layout.configDir('alertmanager'),
     stateDir: layout.root,

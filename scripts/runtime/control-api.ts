@@ -25,21 +25,11 @@ export interface ControlApiDeps {
   guard: GuardPolicy;
 }
 
-export interface StackActionReport {
-  component: string;
-  ok: boolean;
-  /** What happened, or why it failed (the component's own error, e.g. a rule file's parse error). */
-  detail: string;
-}
+export type { StackActionReport, StatusDocument } from '../core/control-protocol.ts';
+import type { StackActionReport, StatusDocument } from '../core/control-protocol.ts';
 
 /** Control requests are small JSON documents. */
 export const CONTROL_API_BODY_LIMIT = 64 * 1024;
-
-export interface StatusDocument {
-  runtime: RuntimeName;
-  session: string;
-  components: ComponentStatus[];
-}
 
 /**
  * The session host's loopback HTTP API: how the CLI in another process, the remediation
@@ -118,7 +108,10 @@ export function createControlApi(deps: ControlApiDeps): Server {
     {
       method: 'GET',
       pattern: /^\/metrics$/,
-      handle: async () => ({ status: 200, type: deps.supervisor.metrics.contentType, body: await deps.supervisor.metrics.metrics() }),
+      handle: async () => {
+        const m = await deps.supervisor.metrics();
+        return { status: 200, type: m.contentType, body: m.body };
+      },
     },
     {
       method: 'GET',

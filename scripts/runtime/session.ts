@@ -13,7 +13,7 @@ import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/ren
 import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
 import { renderRunbookLinksIn } from './config/runbook-links.ts';
 import { createControlApi, statusDocument, type StatusDocument } from './control-api.ts';
-import { PROJECT_ROOT } from './paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import { PidRegistry } from './processes/pid-registry.ts';
 import { assertPortsFree } from './processes/ports.ts';
 import { prepareSandboxLauncher } from './processes/host-entries.ts';
@@ -25,14 +25,13 @@ import { clearSessionInfo, readSessionState, stateLayout, writeSessionInfo, type
 import type { StackPlan, StackRuntime } from './types.ts';
 import { reapContainers } from './docker/reap-containers.ts';
 import { allSettledOrThrow } from '../core/settle.ts';
-import { ALLOWED_HOSTS_ENV, authHeaders, type GuardPolicy } from '../core/control-guard.ts';
+import { ControlApiError, ControlClient } from '../core/control-client.ts';
+import { ALLOWED_HOSTS_ENV, type GuardPolicy } from '../core/control-guard.ts';
 import { addReceiverAuthorizationFile } from './config/alertmanager-receivers.ts';
 import { identityOf, isSameProcess, type ProcessIdentity } from './processes/identity.ts';
 import { reapStateDir, type ReapReport } from './processes/reap.ts';
 import { readLock, StateLock, type LockOwner, type LockState } from './state-lock.ts';
 import { reloadPrometheus, resetPrometheus } from './stack-actions.ts';
-
-export { PROJECT_ROOT };
 
 export interface StartOptions {
   runtime?: RuntimeChoice;
@@ -186,39 +185,28 @@ export function shardLayouts(layout: StateLayout): StateLayout[] {
     .map((n) => stateLayout(join(dir, n)));
 }
 
-export async function controlAnswers(controlUrl: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${controlUrl}/health`, { signal: AbortSignal.timeout(1000) });
-    await res.body?.cancel();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Whether the control API at the recorded URL is this very session: it must accept the
  * session's token and name the session. A sandbox that took the port since (a stale
  * session.json) answers 401 or another session id: it is never this one.
  */
-export async function verifySession(info: SessionInfo): Promise<{ ok: true } | { ok: false; why: string }> {
-  let res: Response;
+export async function verifySession(info: SessionInfo): Promise<{ ok: true; status: StatusDocument } | { ok: false; why: string }> {
+  let reply;
   try {
-    res = await fetch(`${info.controlUrl}/status`, { headers: authHeaders(info.chaosToken), signal: AbortSignal.timeout(3000) });
+    reply = await new ControlClient(info.controlUrl, info.chaosToken, 3000).call('GET', '/status');
   } catch (e) {
-    return { ok: false, why: `nothing answers at ${info.controlUrl} (${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message})` };
+    return { ok: false, why: `nothing answers at ${info.controlUrl} (${(e as ControlApiError).reason})` };
   }
-  const text = await res.text();
-  if (res.status === 401) return { ok: false, why: `${info.controlUrl} belongs to another sandbox (it refuses this session's token)` };
-  if (!res.ok) return { ok: false, why: `${info.controlUrl} answers HTTP ${res.status}` };
-  let session: unknown;
+  if (reply.status === 401) return { ok: false, why: `${info.controlUrl} belongs to another sandbox (it refuses this session's token)` };
+  if (!reply.ok) return { ok: false, why: `${info.controlUrl} answers HTTP ${reply.status}` };
+  let status: StatusDocument;
   try {
-    session = (JSON.parse(text) as { session?: unknown }).session;
+    status = reply.json<StatusDocument>();
   } catch {
     return { ok: false, why: `${info.controlUrl} does not answer like a sandbox` };
   }
-  if (session !== info.session) return { ok: false, why: `${info.controlUrl} runs session ${JSON.stringify(session)}, not ${info.session}` };
-  return { ok: true };
+  if (status?.session !== info.session) return { ok: false, why: `${info.controlUrl} runs session ${JSON.stringify(status?.session)}, not ${info.session}` };
+  return { ok: true, status };
 }
 
 /** The session running from this state dir: a live owner, intact session.json, and its control API answering as that session. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { isSandboxError, SandboxError } from '../core/errors.ts';
 import { instanceName, maxInstances } from '../stack/catalog.ts';
 import type { ServiceSpec } from '../stack/types.ts';
@@ -10,14 +10,10 @@ import type { PidRegistry } from './processes/pid-registry.ts';
 import { waitForHttpReady } from './processes/readiness.ts';
 import type { ComponentStatus } from './types.ts';
 import { allSettledOrThrow } from '../core/settle.ts';
+import { supervisorMetrics } from './supervisor-metrics.ts';
 
-/** 'never': a crashed process stays down (until remediation or the operator restarts it).
- *  'on-failure': restart with exponential back-off, as an orchestrator would (crash loops). */
-export type RestartPolicy = { policy: 'never' } | { policy: 'on-failure'; crashAfterMs?: number };
-
-export type SupervisorEvent =
-  | { seq: number; at: string; kind: 'process-start'; service: string; pid: number; restarts: number }
-  | { seq: number; at: string; kind: 'process-exit'; service: string; code: number | null; signal: string | null; expected: boolean };
+export type { RestartPolicy, SupervisorEvent } from '../core/control-protocol.ts';
+import type { RestartPolicy, SupervisorEvent } from '../core/control-protocol.ts';
 
 type SupervisorEventBody = SupervisorEvent extends infer E ? (E extends SupervisorEvent ? Omit<E, 'seq' | 'at'> : never) : never;
 
@@ -77,27 +73,21 @@ const BACKOFF_MAX_MS = 5000;
  * process_restarts_total{service} for Prometheus.
  */
 export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
-  readonly metrics = new Registry();
+  private registry: Promise<Registry> | undefined;
   readonly events: SupervisorEvent[] = [];
   private readonly services = new Map<string, Supervised>();
   private seq = 0;
-  private readonly restartsTotal = new Counter({
-    name: 'process_restarts_total',
-    help: 'Restarts of a supervised sandbox process (by remediation, operator or restart policy).',
-    // `replica` only on a scale-out replica's series (ml-service-2): the primary's series are
-    // the same as without scale-out, and an alert on a replica names the replica.
-    labelNames: ['service', 'replica'],
-    registers: [this.metrics],
-  });
-  private readonly upGauge = new Gauge({
-    name: 'sandbox_process_running',
-    help: '1 while the supervised process is running.',
-    labelNames: ['service', 'replica'],
-    registers: [this.metrics],
-  });
-
   constructor(private readonly options: SupervisorOptions) {
     super();
+  }
+
+  /** process_restarts_total{service} and sandbox_process_running, for the control API's /metrics. */
+  async metrics(): Promise<{ contentType: string; body: string }> {
+    this.registry ??= supervisorMetrics(() =>
+      [...this.services.values()].map((s) => ({ labels: this.labels(s), restarts: s.restarts, running: s.process?.running === true })),
+    );
+    const registry = await this.registry;
+    return { contentType: registry.contentType, body: await registry.metrics() };
   }
 
   get host(): string {
@@ -140,7 +130,6 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
   async startAll(specs: readonly ServiceSpec[]): Promise<void> {
     for (const spec of specs) {
       this.services.set(spec.name, supervised(spec, spec.name, 1, this.options.port(spec)));
-      this.restartsTotal.inc({ service: spec.name }, 0);
     }
     const orders = [...new Set(specs.map((s) => s.startOrder))].sort((a, b) => a - b);
     for (const order of orders) {
@@ -254,7 +243,6 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       if (!r) {
         r = supervised(primary.spec, name, index, this.options.replicaPort!(primary.spec, index));
         this.services.set(name, r);
-        this.restartsTotal.inc(this.labels(r), 0);
         started.push(name);
         wanted.push(r);
       } else if (!r.process?.running && !r.restartTimer) {
@@ -285,8 +273,6 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     await r.process?.stop();
     r.state = 'stopped';
     this.services.delete(r.name);
-    this.restartsTotal.remove(this.labels(r));
-    this.upGauge.remove(this.labels(r));
   }
 
   /** Stop one service and keep it down (operator action; also used by tests). */
@@ -348,7 +334,6 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     const { spec } = s;
     if (isRestart) {
       s.restarts += 1;
-      this.restartsTotal.inc(this.labels(s));
     }
     const crashAfter = s.policy.policy === 'on-failure' ? s.policy.crashAfterMs : undefined;
     s.state = 'starting';
@@ -380,7 +365,6 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       session: this.options.session,
     });
     s.process = proc;
-    this.upGauge.set(this.labels(s), 1);
     this.record({ kind: 'process-start', service: s.name, pid: proc.pid, restarts: s.restarts });
     void proc.exited.then((exit) => this.onExit(s, proc, exit.code, exit.signal));
     try {
@@ -405,7 +389,6 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
 
   private onExit(s: Supervised, proc: ManagedProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (s.process !== proc) return;
-    if (this.services.get(s.name) === s) this.upGauge.set(this.labels(s), 0);
     const expected = s.stopping;
     this.record({ kind: 'process-exit', service: s.name, code, signal, expected });
     if (expected) {

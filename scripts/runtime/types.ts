@@ -1,25 +1,9 @@
 import type { StackComponentSpec } from '../stack/types.ts';
 import type { DockerLeftovers } from './docker/leftovers.ts';
 
-export type ComponentState = 'ready' | 'starting' | 'unavailable' | 'failed' | 'stopped';
-
-/** One line of `sandbox status`: the contract's shape plus optional detail. */
-export interface ComponentStatus {
-  name: string;
-  state: ComponentState;
-  /** URL reachable from the host. */
-  url?: string;
-  /** Why it is unavailable or failed. */
-  reason?: string;
-  /** How to fix that. */
-  hint?: string;
-  pid?: number;
-  containerId?: string;
-  restarts?: number;
-}
-
-/** 'attached': a Prometheus and Alertmanager the team already runs (`--attach`). */
-export type RuntimeName = 'native' | 'docker' | 'attached';
+// The wire shapes live with the control API's protocol (core/control-protocol.ts).
+export type { ComponentState, ComponentStatus, RuntimeName } from '../core/control-protocol.ts';
+import type { ComponentStatus, RuntimeName } from '../core/control-protocol.ts';
 
 /** What the session hands a runtime to start the stack components. */
 export interface StackPlan {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SandboxError } from '../core/errors.ts';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 
 export const BUILTIN_SCENARIO_DIR = join(PROJECT_ROOT, 'scenarios');
 

@@ -37,6 +37,6 @@ export function renderScenarioJsonSchema(): string {
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!) && process.argv.includes('--write')) {
   const { writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const { PROJECT_ROOT } = await import('../runtime/paths.ts');
+  const { PROJECT_ROOT } = await import('../core/paths.ts');
   writeFileSync(join(PROJECT_ROOT, 'scenarios/scenario.schema.json'), renderScenarioJsonSchema());
 }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
 import { isSandboxError } from '../core/errors.ts';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import { scenarioFilesIn } from './discover.ts';
 import { loadScenario } from './loader.ts';
 import { matchesName, type Scenario } from './model.ts';

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { authHeaders } from '../core/control-guard.ts';
+import { ControlApiError } from '../core/control-client.ts';
 import { SandboxError } from '../core/errors.ts';
 import { writeFileAtomic } from '../runtime/config/render.ts';
 import { renderRunbookLinks } from '../runtime/config/runbook-links.ts';
@@ -26,14 +27,11 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
   const headers = authHeaders(conn.chaosToken);
   for (const name of sampleServiceNames()) {
     const c = byName.get(name);
-    await fetch(`${conn.controlUrl}/services/${name}/restart-policy`, {
-      method: 'PUT',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ policy: 'never' }),
-    }).then((r) => r.body?.cancel());
+    await conn.control.setRestartPolicy(name, { policy: 'never' }).catch(() => undefined);
     if (c?.state !== 'ready') {
-      const res = await fetch(`${conn.controlUrl}/services/${name}/restart`, { method: 'POST', headers, signal: AbortSignal.timeout(30_000) });
-      if (!res.ok) throw new SandboxError('COMPONENT_DIED', `${name} is ${c?.state ?? 'missing'} and could not be restarted: ${await res.text()}`);
+      await conn.control.restart(name).catch((e: Error) => {
+        throw new SandboxError('COMPONENT_DIED', `${name} is ${c?.state ?? 'missing'} and could not be restarted: ${e instanceof ControlApiError ? e.reason : e.message}`);
+      });
     } else if (c.url) {
       await fetch(`${c.url}/chaos/faults`, { method: 'DELETE', headers, signal: AbortSignal.timeout(3000) }).then((r) => r.body?.cancel());
     }
@@ -74,7 +72,7 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
       .map((a) => `${a.labels.alertname}${a.labels.service ? `{service="${a.labels.service}"}` : ''} (${a.state})`);
     if (active.length === 0) break;
     if (Date.now() > deadline) {
-      throw new SandboxError('COMPONENT_DIED', `the sandbox did not return to a clean state: alerts still active: ${active.join(', ')}`, {
+      throw new SandboxError('SANDBOX_NOT_CLEAN', `the sandbox did not return to a clean state: alerts still active: ${active.join(', ')}`, {
         hint: scope
           ? 'these alerts are about the sandbox’s services on your Prometheus and must resolve before a scenario can be judged: an earlier scenario left them, or your rules hold them longer (their `for` and range windows); `npx sandbox status` shows the services'
           : 'an earlier scenario left something broken; `npx sandbox status` shows what, `npx sandbox down` starts afresh',
@@ -96,16 +94,10 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
  * Back to one instance (the control API stops the replicas, drops their scrape targets and
  * gives the gateway the primary alone as its upstream list); fails when that did not happen.
  */
-export async function scaleToOne(conn: Pick<SandboxConnection, 'controlUrl' | 'chaosToken'>, service: string): Promise<void> {
-  const res = await fetch(`${conn.controlUrl}/services/${service}/scale`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...authHeaders(conn.chaosToken) },
-    body: JSON.stringify({ replicas: 1 }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new SandboxError('COMPONENT_DIED', `${service} could not be scaled back to one instance: HTTP ${res.status} ${text.trim()}`);
-  const reply = JSON.parse(text) as { routing?: { via: string; error?: string }[] };
+export async function scaleToOne(conn: Pick<SandboxConnection, 'control'>, service: string): Promise<void> {
+  const reply = (await conn.control.scale(service, 1).catch((e: Error) => {
+    throw new SandboxError('COMPONENT_DIED', `${service} could not be scaled back to one instance: ${e.message}`);
+  })) as { routing?: { via: string; error?: string }[] };
   const failed = (reply.routing ?? []).filter((r) => r.error);
   if (failed.length > 0) {
     throw new SandboxError('COMPONENT_DIED', `${service} is back to one instance, but ${failed.map((r) => `${r.via} was not told (${r.error})`).join('; ')}`);
@@ -127,13 +119,11 @@ async function setDryRun(controller: string, dryRun: boolean, token: string): Pr
  * the next scenario: they are resolved there, as Prometheus itself resolves alerts (endsAt now).
  */
 async function forgetHistory(conn: SandboxConnection, alertmanager: string | undefined): Promise<void> {
-  const res = await fetch(`${conn.controlUrl}/stack/prometheus/reset`, { method: 'POST', headers: authHeaders(conn.chaosToken), signal: AbortSignal.timeout(60_000) });
-  const text = await res.text();
-  if (!res.ok) {
-    throw new SandboxError('COMPONENT_DIED', `Prometheus could not be reset to an empty history: HTTP ${res.status} ${errorOf(text)}`, {
+  await conn.control.resetStack('prometheus').catch((e: Error) => {
+    throw new SandboxError('COMPONENT_DIED', `Prometheus could not be reset to an empty history: ${e instanceof ControlApiError && e.status !== null ? `HTTP ${e.status} ${e.reason}` : e.message}`, {
       hint: '`npx sandbox logs prometheus` shows why; `npx sandbox down` and `npm run sandbox` start afresh',
     });
-  }
+  });
   if (alertmanager) await resolveLeftoverAlerts(alertmanager);
 }
 
@@ -152,15 +142,6 @@ async function resolveLeftoverAlerts(alertmanager: string): Promise<void> {
   });
   if (!post.ok) throw new SandboxError('COMPONENT_DIED', `Alertmanager did not take the resolved alerts: HTTP ${post.status} ${(await post.text()).trim()}`);
   await post.body?.cancel();
-}
-
-function errorOf(text: string): string {
-  try {
-    const v = JSON.parse(text) as { error?: unknown; detail?: unknown };
-    return String(v.detail ?? v.error ?? text);
-  } catch {
-    return text.trim();
-  }
 }
 
 /**
@@ -210,11 +191,9 @@ function setExternalLabel(file: string, name: string, value: string): void {
 
 /** Prometheus re-reads prometheus.yml and the rule files (SIGHUP from the runtime that owns it, via the control API). */
 async function reload(conn: SandboxConnection): Promise<void> {
-  const res = await fetch(`${conn.controlUrl}/stack/prometheus/reload`, { method: 'POST', headers: authHeaders(conn.chaosToken), signal: AbortSignal.timeout(15_000) });
-  const text = await res.text();
-  if (!res.ok) {
-    throw new SandboxError('INVALID_CONFIG', `Prometheus rejected the scenario's configuration (its rule files): ${errorOf(text)}`, {
+  await conn.control.reloadStack('prometheus').catch((e: Error) => {
+    throw new SandboxError('INVALID_CONFIG', `Prometheus rejected the scenario's configuration (its rule files): ${e instanceof ControlApiError ? e.reason : e.message}`, {
       hint: 'check them with `promtool check rules <file>`',
     });
-  }
+  });
 }

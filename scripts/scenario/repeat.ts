@@ -1,15 +1,6 @@
-import { percentile, spread, type Spread } from '../core/percentile.ts';
+import { percentile, spread } from '../core/percentile.ts';
 import type { Scenario } from './model.ts';
-import type { ExpectationResult, ScenarioMetrics, ScenarioResult } from './result.ts';
-
-/** What `repeat:` adds to a scenario's result: the spread of every time metric over the runs. */
-export interface RepeatSummary {
-  runs: number;
-  percentile: number;
-  passedRuns: number;
-  outcomes: ScenarioResult['outcome'][];
-  stats: Record<'mttdSeconds' | 'timeToNotifySeconds' | 'timeToRemediateSeconds' | 'mttrSeconds', Spread>;
-}
+import type { ExpectationResult, RepeatSummary, ScenarioMetrics, ScenarioResult } from './result.ts';
 
 const TIME_METRICS = ['mttdSeconds', 'timeToNotifySeconds', 'timeToRemediateSeconds', 'mttrSeconds'] as const;
 

@@ -1,5 +1,6 @@
 import type { RuntimeName } from '../runtime/types.ts';
-import type { RepeatSummary } from './repeat.ts';
+import type { Scenario } from './model.ts';
+import type { Spread } from '../core/percentile.ts';
 import type { TimelineEvent } from './timeline.ts';
 
 export type Outcome = 'passed' | 'failed' | 'errored' | 'skipped';
@@ -66,6 +67,15 @@ export interface BackgroundAlert {
   firstSeenSeconds: number;
 }
 
+/** What `repeat:` adds to a scenario's result: the spread of every time metric over the runs. */
+export interface RepeatSummary {
+  runs: number;
+  percentile: number;
+  passedRuns: number;
+  outcomes: Outcome[];
+  stats: Record<'mttdSeconds' | 'timeToNotifySeconds' | 'timeToRemediateSeconds' | 'mttrSeconds', Spread>;
+}
+
 export interface SuiteReport {
   passed: boolean;
   runtime: RuntimeName;
@@ -74,11 +84,27 @@ export interface SuiteReport {
   scenarios: ScenarioResult[];
 }
 
-/** A reporter reads only results and timelines; it knows nothing of runtimes. */
+/** What every reporter hears before the first scenario runs (Reporter.onInit). */
+export interface ReporterContext {
+  /** Where reporters that write files put them. */
+  reportDir: string;
+  /** The scenarios of this run, in the order given; with `repeat:` each runs several times. */
+  scenarios: readonly Scenario[];
+}
+
+/**
+ * A reporter reads only results and timelines; it knows nothing of runtimes. Its lifecycle is
+ * like a vitest reporter's (engine/reporter-hub.ts): every hook is optional, every hook but
+ * onEvent is awaited, and one that throws is isolated from the run and the other reporters.
+ */
 export interface Reporter {
   readonly name: string;
-  onScenarioStart?(name: string): void;
+  /** Once, before anything starts. */
+  onInit?(context: ReporterContext): void | Promise<void>;
+  onScenarioStart?(name: string): void | Promise<void>;
+  /** Each timeline event as it is recorded; synchronous. */
   onEvent?(scenario: string, event: TimelineEvent): void;
-  onScenarioEnd?(result: ScenarioResult): void;
-  onSuiteEnd(report: SuiteReport): Promise<void> | void;
+  /** Each run of a scenario (with `repeat:`, every run; the suite report has the aggregate). */
+  onScenarioEnd?(result: ScenarioResult): void | Promise<void>;
+  onSuiteEnd?(report: SuiteReport): void | Promise<void>;
 }

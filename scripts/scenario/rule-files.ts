@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { findBinary } from '../runtime/native/binaries.ts';
-import { PROJECT_ROOT } from '../runtime/paths.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 
 /**
  * A scenario's `rules:` files are loaded into the sandbox's Prometheus. Only files the scenario

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { isSandboxError, SandboxError } from '../core/errors.ts';
 import { injectorFor } from '../faults/index.ts';
 import type { ActiveFault } from '../faults/types.ts';
-import { LoadDriver, type LoadSummary } from '../load/driver.ts';
+import { LoadDriver } from '../load/driver.ts';
+import type { LoadSummary } from '../load/profile.ts';
 import { predictBodies } from '../load/payloads.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { detectionBounds, type DetectionConfig } from './detection-bounds.ts';
@@ -15,16 +16,17 @@ import { grafanaFaultAnnotator } from './observers/grafana-annotations.ts';
 import { readSloBudget } from './observers/slo-budget.ts';
 import { observeNotifications, observeProcesses, observeRemediations } from './observers/receivers.ts';
 import { installRunConfig, resetSandbox } from './prepare.ts';
-import type { ExpectationResult, Reporter, ScenarioResult } from './result.ts';
-import { TimelineRecorder } from './timeline.ts';
+import type { ExpectationResult, ScenarioResult } from './result.ts';
+import { TimelineRecorder, type TimelineEvent } from './timeline.ts';
 import { backgroundAlerts, computeMetrics, evaluateExpectations, primaryAlert } from './verdict.ts';
 import { backgroundClassifier } from './attached/alert-scope.ts';
 
-export interface RunOptions {
+export interface ScenarioRunOptions {
   /** false: the remediation controller records what it would do and does nothing. */
   remediation: boolean;
   detection: DetectionConfig;
-  reporters?: readonly Reporter[];
+  /** Each timeline event as it is recorded (the engine hands them to the reporters). */
+  onEvent?: (scenario: string, event: TimelineEvent) => void;
   signal?: AbortSignal;
 }
 
@@ -33,19 +35,9 @@ export interface RunOptions {
  * Prometheus, the receivers and the supervisor, then judge from the timeline alone. Faults are
  * always cleared, whatever happens.
  */
-export async function runScenario(conn: SandboxConnection, scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
-  const reporters = options.reporters ?? [];
-  reporters.forEach((r) => r.onScenarioStart?.(scenario.name));
+export async function runScenarioOnce(conn: SandboxConnection, scenario: Scenario, options: ScenarioRunOptions): Promise<ScenarioResult> {
   // Replaced once the sandbox is reset (below): `t` counts from the scenario's start (docs/contracts.md, "Reports").
   let timeline = new TimelineRecorder();
-  const emitted = new Set<object>();
-  const flushEvents = () => {
-    for (const e of timeline.events) {
-      if (emitted.has(e)) continue;
-      emitted.add(e);
-      reporters.forEach((r) => r.onEvent?.(scenario.name, e));
-    }
-  };
   const started = performance.now();
   const active = new Map<ActiveFault, FaultSpec>();
   const timers: NodeJS.Timeout[] = [];
@@ -101,6 +93,8 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     // The origin every `t`, fault schedule and observation window counts from: now, after the
     // reset and rule install (seconds that would otherwise cut the window short).
     timeline = new TimelineRecorder();
+    const onEvent = options.onEvent;
+    if (onEvent) timeline.subscribe((e) => onEvent(scenario.name, e));
     timeline.record({ kind: 'scenario-start', scenario: scenario.name });
     // Fault windows as Grafana annotations where Grafana is ready; nothing where it does not run.
     const annotator = grafanaFaultAnnotator(components, { scenario: scenario.name, timeline });
@@ -110,7 +104,7 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     stops.push(observeAlerts(urls.prometheus!, timeline, 100, background));
     stops.push(observeNotifications(urls['notification-sink']!, timeline, conn.chaosToken));
     stops.push(observeRemediations(urls['remediation-controller']!, timeline, conn.chaosToken));
-    stops.push(await observeProcesses(conn.controlUrl, timeline, conn.chaosToken));
+    stops.push(await observeProcesses(conn.control, timeline));
     // Loki and Tempo: queried over the whole scenario, watched from the first fault's start on
     // (the moment every `within` counts from), so what they find is never before the origin.
     const fromMs = Date.now();
@@ -129,9 +123,6 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
       else startLgtm();
       stops.push({ stop: async () => void (await Promise.all(lgtmStops.map((s) => s.stop()))) });
     }
-    const eventTicker = setInterval(flushEvents, 100);
-    stops.push({ stop: async () => clearInterval(eventTicker) });
-
     if (load) {
       // `rate`: the constant rate, or a ramp's peak.
       timeline.record({ kind: 'load-start', rate: scenario.load.rate, durationSeconds: scenario.load.durationSeconds });
@@ -144,19 +135,21 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
       loadDone.catch(() => undefined);
     }
 
+    // The run ends at the observation window's end, on an injection failure or an abort, or as
+    // soon as an event settles every expectation: judged on each event, never on a clock tick.
     const injectionErrors: SandboxError[] = [];
+    const settled = untilSettled(scenario, timeline, observationWindow(scenario), options.signal);
     for (const fault of scenario.faults) {
       timers.push(
         setTimeout(() => {
-          void injectFault(conn, fault, timeline, active, timers).catch((e: unknown) => {
+          void injectFault(conn, fault, timeline, active, timers, stops).catch((e: unknown) => {
             injectionErrors.push(isSandboxError(e) ? e : new SandboxError('INJECTION_FAILED', (e as Error).message));
+            settled.end();
           });
         }, fault.atSeconds * 1000),
       );
     }
-
-    const windowEnd = observationWindow(scenario);
-    await waitUntil(() => timeline.now() >= windowEnd || injectionErrors.length > 0 || allSettled(scenario, timeline), options.signal);
+    await settled.promise;
     if (injectionErrors.length > 0) throw injectionErrors[0];
     if (options.signal?.aborted) throw new SandboxError('INTERRUPTED', `scenario ${scenario.name} interrupted`);
     load?.stop();
@@ -182,7 +175,6 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     await Promise.all(stops.map((s) => s.stop()));
     await uninstallRules?.().catch(() => undefined);
     if (timeline.events.length > 0) timeline.record({ kind: 'scenario-end' });
-    flushEvents();
   }
 
   const primary = primaryAlert(scenario);
@@ -202,7 +194,6 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     ...(loadSummary ? { load: { sent: loadSummary.sent, failed: loadSummary.failed, rate: scenario.load.rate, latencyMs: loadSummary.latencyMs } } : {}),
     ...(error ? { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } } : {}),
   };
-  reporters.forEach((r) => r.onScenarioEnd?.(result));
   return result;
 }
 
@@ -265,6 +256,7 @@ async function injectFault(
   timeline: TimelineRecorder,
   active: Map<ActiveFault, FaultSpec>,
   timers: NodeJS.Timeout[],
+  stops: { stop(): Promise<void> }[],
 ): Promise<void> {
   const sentAt = Date.now();
   const handle = await injectorFor(fault.type).inject(conn, {
@@ -285,15 +277,17 @@ async function injectFault(
     );
   }
   if (fault.type === 'crash') {
-    // A crash ends when the process runs again (remediation or operator).
-    const watch = setInterval(() => {
-      const restarted = timeline.events.find((e) => e.kind === 'process-start' && e.service === fault.service && e.t > startEvent.t);
-      if (restarted && active.delete(handle)) {
-        clearInterval(watch);
-        timeline.record({ kind: 'fault-end', fault: fault.type, service: fault.service, id: handle.id, reason: 'remediated' }, Date.parse(restarted.at));
-      }
-    }, 200);
-    timers.push(watch as unknown as NodeJS.Timeout);
+    // A crash ends when the process runs again (remediation or operator): on that event, recorded
+    // after it (not inside the recorder's call), at its time.
+    const onRestart = (e: TimelineEvent) => {
+      if (e.kind !== 'process-start' || e.service !== fault.service || e.t <= startEvent.t || !active.delete(handle)) return;
+      unsubscribe();
+      queueMicrotask(() => timeline.record({ kind: 'fault-end', fault: fault.type, service: fault.service, id: handle.id, reason: 'remediated' }, Date.parse(e.at)));
+    };
+    const unsubscribe = timeline.subscribe(onRestart);
+    // A restart recorded before this subscription (its event's time may precede the fault's record).
+    timeline.events.filter((e) => e.kind === 'process-start').forEach(onRestart);
+    stops.push({ stop: async () => unsubscribe() });
   }
 }
 
@@ -338,15 +332,25 @@ function targetChecks(scenario: Scenario, timeline: TimelineRecorder): Expectati
   return out;
 }
 
-function waitUntil(done: () => boolean, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (done() || signal?.aborted) {
-        clearInterval(timer);
-        resolve();
-      }
+/**
+ * Resolves at the observation window's end, when the signal aborts, when `end()` is called, or
+ * at the first recorded event after which every expectation holds (allSettled).
+ */
+function untilSettled(scenario: Scenario, timeline: TimelineRecorder, windowEnd: number, signal?: AbortSignal): { promise: Promise<void>; end(): void } {
+  let end = () => undefined as void;
+  const promise = new Promise<void>((resolve) => {
+    const timer = setTimeout(() => end(), Math.max(0, (windowEnd - timeline.now()) * 1000));
+    const unsubscribe = timeline.subscribe(() => {
+      if (allSettled(scenario, timeline)) end();
+    });
+    end = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      signal?.removeEventListener('abort', end);
+      resolve();
     };
-    const timer = setInterval(check, 100);
-    signal?.addEventListener('abort', check, { once: true });
+    signal?.addEventListener('abort', end, { once: true });
+    if (signal?.aborted) end();
   });
+  return { promise, end: () => end() };
 }

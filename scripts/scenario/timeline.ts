@@ -2,7 +2,7 @@
  * The scenario timeline: one discriminated union of events. Every time metric and every
  * reporter reads only this log, so what a report says is exactly what was observed.
  */
-export type Labels = Readonly<Record<string, string>>;
+import type { Labels } from '../core/labels.ts';
 
 export type FaultEndReason = 'expired' | 'cleared' | 'remediated' | 'scenario-end';
 

@@ -1,6 +1,7 @@
 import type { BackgroundAlert, ExpectationResult, ScenarioMetrics } from './result.ts';
 import { matcherText, matchesName, type Expectation, type NameMatcher, type Scenario } from './model.ts';
-import type { EventOf, Labels, TimelineEvent } from './timeline.ts';
+import type { Labels } from '../core/labels.ts';
+import type { EventOf, TimelineEvent } from './timeline.ts';
 
 /**
  * Pure functions of the timeline: expectations, MTTD, time to notify, time to remediate, MTTR.

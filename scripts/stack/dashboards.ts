@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../core/paths.ts';
 
 /**
  * The Grafana dashboards under dashboards/ (provisioned by compose/grafana/provisioning), read
  * as data: what the dashboard tests check, and what a live check can run against a sandbox
  * ("every panel returns data after load").
  */
-export const DASHBOARDS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dashboards');
+export const DASHBOARDS_DIR = join(PROJECT_ROOT, 'dashboards');
 
 export interface DatasourceRef {
   type?: string;

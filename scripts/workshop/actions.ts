@@ -1,4 +1,5 @@
 import { SandboxError } from '../core/errors.ts';
+import { ControlApiError } from '../core/control-client.ts';
 import { authHeaders } from '../core/control-guard.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { fetchAlerts } from '../scenario/observers/alerts.ts';
@@ -57,7 +58,10 @@ export async function applyFix(conn: SandboxConnection, action: FixAction, optio
   switch (action) {
     case 'restart': {
       if (service === null) throw new SandboxError('INVALID_ARGUMENT', 'restart needs --service <name>', { hint: `services: ${sampleServiceNames().join(', ')}` });
-      const r = await call(`${conn.controlUrl}/services/${service}/restart`, { method: 'POST', headers: token }, `${service} restarted`);
+      const r = await conn.control.restart(service).then(
+        () => ({ ok: true, detail: `${service} restarted` }),
+        (e: Error) => ({ ok: false, detail: e instanceof ControlApiError && e.status !== null ? `HTTP ${e.status}: ${e.reason}` : e.message }),
+      );
       return { action, service, ...r };
     }
     case 'rollback-model': {
@@ -93,30 +97,25 @@ export async function clearFaults(conn: SandboxConnection, service: string): Pro
   const c = status.components.find((x) => x.name === service);
   const notes: string[] = [];
   const auth = authHeaders(conn.chaosToken);
-  await fetch(`${conn.controlUrl}/services/${service}/restart-policy`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', ...auth },
-    body: JSON.stringify({ policy: 'never' }),
-    signal: AbortSignal.timeout(5000),
-  }).then((r) => r.body?.cancel());
+  await conn.control.setRestartPolicy(service, { policy: 'never' }).catch(() => undefined);
   if (c?.state === 'ready' && c.url) {
     const res = await fetch(`${c.url}/chaos/faults`, { method: 'DELETE', headers: auth, signal: AbortSignal.timeout(5000) }).catch(() => null);
     await res?.body?.cancel();
     notes.push(res?.ok ? `faults on ${service} cleared` : `${service} did not clear its faults (${res ? `HTTP ${res.status}` : 'no answer'})`);
   }
   if (c?.state !== 'ready' || (await crashedRecently(conn, service))) {
-    const res = await fetch(`${conn.controlUrl}/services/${service}/restart`, { method: 'POST', headers: auth, signal: AbortSignal.timeout(30_000) });
-    const text = await res.text();
-    if (!res.ok) return { ok: false, detail: `${service} could not be restarted: ${text}` };
+    const failed = await conn.control.restart(service).then(
+      () => null,
+      (e: Error) => (e instanceof ControlApiError ? e.reason : e.message),
+    );
+    if (failed !== null) return { ok: false, detail: `${service} could not be restarted: ${failed}` };
     notes.push(`${service} restarted cleanly`);
   }
   return { ok: true, detail: notes.join(', ') || `nothing to clear on ${service}` };
 }
 
 async function crashedRecently(conn: SandboxConnection, service: string, windowMs = 30_000): Promise<boolean> {
-  const res = await fetch(`${conn.controlUrl}/events`, { headers: authHeaders(conn.chaosToken), signal: AbortSignal.timeout(3000) }).catch(() => null);
-  if (!res?.ok) return false;
-  const events = (await res.json()) as { at: string; kind: string; service: string; expected?: boolean }[];
+  const events = await conn.control.events(0, 3000).catch(() => []);
   return events.some((e) => e.kind === 'process-exit' && e.service === service && !e.expected && Date.now() - Date.parse(e.at) < windowMs);
 }
 

@@ -5,11 +5,13 @@ import type { ActiveFault } from '../faults/types.ts';
 import { LoadDriver } from '../load/driver.ts';
 import { predictBodies } from '../load/payloads.ts';
 import { connectToRunning, type SandboxConnection } from '../runtime/connection.ts';
-import { controlAnswers } from '../runtime/session.ts';
 import { stateLayout } from '../runtime/state.ts';
-import { fetchAlerts } from '../scenario/observers/alerts.ts';
+import { observeAlerts } from '../scenario/observers/alerts.ts';
+import type { ObservationSink, ObservedEvent } from '../scenario/observers/observation.ts';
 import { startPolling } from '../scenario/observers/poller.ts';
-import { appendEvent, stamp, type FaultEndReason, type Labels, type WorkshopEventBody } from './events.ts';
+import { observeNotifications, observeProcesses, observeRemediations } from '../scenario/observers/receivers.ts';
+import type { Labels } from '../core/labels.ts';
+import { appendEvent, stamp, type WorkshopEventBody, type WorkshopFaultEndReason } from './events.ts';
 import type { PlannedFault } from './plan.ts';
 import { alertMatches as matches, recoveryOf } from './recovery.ts';
 import { readWorkshopState, workshopLayout, writeWorkshopState, type WorkshopState } from './state.ts';
@@ -24,14 +26,11 @@ interface Running {
   ended: boolean;
 }
 
+/** A process start or unexpected exit, in the order the supervisor saw them. */
 interface ProcessEvent {
-  seq: number;
-  at: string;
   kind: 'process-start' | 'process-exit';
   service: string;
-  code?: number | null;
-  signal?: string | null;
-  expected?: boolean;
+  atMs: number;
 }
 
 /**
@@ -87,13 +86,39 @@ export async function runDriver(stateDir: string, log: (line: string) => void = 
     record({ kind: 'load-start', rate: plan.load.rate });
   }
 
-  // Observers: Prometheus alerts, supervisor processes, the receivers.
-  if (urls.prometheus) stops.push(observeAlerts(urls.prometheus, record, firing, onFiring));
-  stops.push(await observeProcesses(conn.controlUrl, record, processEvents, conn.chaosToken));
-  if (urls['notification-sink']) stops.push(observeList(`${urls['notification-sink']}/deliveries`, record, deliveryEvents, conn.chaosToken));
-  if (urls['remediation-controller']) stops.push(observeList(`${urls['remediation-controller']}/actions`, record, actionEvents, conn.chaosToken));
+  // Observers: the scenario engine's own (Prometheus alerts, supervisor processes, the
+  // receivers), into the workshop's event log; the driver keeps what it judges recovery by.
+  const sink: ObservationSink = {
+    record(e: ObservedEvent, atMs?: number) {
+      const at = atMs ?? Date.now();
+      switch (e.kind) {
+        case 'background-alert':
+          return;
+        case 'alert-firing': {
+          const a = { alert: e.alert, labels: e.labels };
+          firing.set(alertKey(a), a);
+          onFiring(a);
+          break;
+        }
+        case 'alert-resolved':
+          firing.delete(alertKey(e));
+          break;
+        case 'process-start':
+          processEvents.push({ kind: e.kind, service: e.service, atMs: at });
+          return record({ kind: 'process-start', service: e.service }, atMs);
+        case 'process-exit':
+          processEvents.push({ kind: e.kind, service: e.service, atMs: at });
+          break;
+      }
+      record(e, atMs);
+    },
+  };
+  if (urls.prometheus) stops.push(observeAlerts(urls.prometheus, sink, 250));
+  stops.push(await observeProcesses(conn.control, sink, 250));
+  if (urls['notification-sink']) stops.push(observeNotifications(urls['notification-sink'], sink, conn.chaosToken, 500));
+  if (urls['remediation-controller']) stops.push(observeRemediations(urls['remediation-controller'], sink, conn.chaosToken, 500));
 
-  const endFault = (r: Running, reason: FaultEndReason, atMs?: number) => {
+  const endFault = (r: Running, reason: WorkshopFaultEndReason, atMs?: number) => {
     if (r.ended) return;
     r.ended = true;
     record({ kind: 'fault-end', fault: r.planned.type, service: r.planned.service, id: r.handle.id, reason }, atMs);
@@ -133,17 +158,18 @@ export async function runDriver(stateDir: string, log: (line: string) => void = 
     startPolling(async () => {
       for (const r of running) {
         if (r.ended) continue;
-        const starts = processEvents.filter((e) => e.kind === 'process-start' && e.service === r.planned.service && Date.parse(e.at) > r.startedMs);
+        const mine = processEvents.filter((e) => e.service === r.planned.service && e.atMs > r.startedMs);
+        const starts = mine.filter((e) => e.kind === 'process-start');
         if (r.planned.type === 'crash') {
-          if (starts[0]) endFault(r, 'restarted', Date.parse(starts[0].at));
+          if (starts[0]) endFault(r, 'restarted', starts[0].atMs);
         } else if (r.planned.type === 'crash-loop') {
           const last = starts.at(-1);
-          const exitAfter = last && processEvents.some((e) => e.kind === 'process-exit' && e.service === r.planned.service && !e.expected && e.seq > last.seq);
-          if (last && !exitAfter && Date.now() - Date.parse(last.at) >= CRASH_LOOP_STABLE_MS) endFault(r, 'cleared', Date.parse(last.at));
+          const exitAfter = last && mine.slice(mine.indexOf(last) + 1).some((e) => e.kind === 'process-exit');
+          if (last && !exitAfter && Date.now() - last.atMs >= CRASH_LOOP_STABLE_MS) endFault(r, 'cleared', last.atMs);
         } else {
           const ids = await activeFaultIds(conn, urls[r.planned.service]);
           if (ids !== null && !ids.includes(r.handle.id)) {
-            if (starts[0]) endFault(r, 'restarted', Date.parse(starts[0].at));
+            if (starts[0]) endFault(r, 'restarted', starts[0].atMs);
             else endFault(r, 'cleared');
           }
         }
@@ -165,7 +191,7 @@ export async function runDriver(stateDir: string, log: (line: string) => void = 
     for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, () => resolve());
     let misses = 0;
     const watch = setInterval(() => {
-      void controlAnswers(conn.controlUrl).then((ok) => {
+      void conn.control.answers().then((ok) => {
         misses = ok ? 0 : misses + 1;
         if (misses >= 3) {
           log('the sandbox is gone; stopping');
@@ -207,103 +233,7 @@ async function activeFaultIds(conn: SandboxConnection, serviceUrl: string | unde
   }
 }
 
-type Record_ = (body: WorkshopEventBody, atMs?: number) => void;
-
-function observeAlerts(
-  prometheusUrl: string,
-  record: Record_,
-  firing: Map<string, { alert: string; labels: Labels }>,
-  onFiring: (a: { alert: string; labels: Labels }) => void,
-): { stop(): Promise<void> } {
-  const known = new Map<string, { state: string; alert: string; labels: Labels }>();
-  return startPolling(async () => {
-    const alerts = await fetchAlerts(prometheusUrl);
-    const seen = new Set<string>();
-    for (const a of alerts) {
-      const { alertname, ...labels } = a.labels;
-      if (!alertname) continue;
-      const key = JSON.stringify(Object.entries(a.labels).sort(([x], [y]) => x.localeCompare(y)));
-      seen.add(key);
-      const before = known.get(key);
-      if (!before || before.state !== a.state) {
-        record({ kind: a.state === 'firing' ? 'alert-firing' : 'alert-pending', alert: alertname, labels });
-        known.set(key, { state: a.state, alert: alertname, labels });
-      }
-      if (a.state === 'firing') {
-        firing.set(key, { alert: alertname, labels });
-        onFiring({ alert: alertname, labels });
-      }
-    }
-    for (const [key, v] of known) {
-      if (seen.has(key)) continue;
-      known.delete(key);
-      firing.delete(key);
-      if (v.state === 'firing') record({ kind: 'alert-resolved', alert: v.alert, labels: v.labels });
-    }
-  }, 250);
-}
-
-async function observeProcesses(controlUrl: string, record: Record_, events: ProcessEvent[], token: string): Promise<{ stop(): Promise<void> }> {
-  const get = async (after: number) => {
-    const res = await fetch(`${controlUrl}/events?after=${after}`, { headers: authHeaders(token), signal: AbortSignal.timeout(2000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return (await res.json()) as ProcessEvent[];
-  };
-  let after = (await get(0).catch(() => [])).reduce((m, e) => Math.max(m, e.seq), 0);
-  return startPolling(async () => {
-    for (const e of await get(after)) {
-      after = Math.max(after, e.seq);
-      events.push(e);
-      const at = Date.parse(e.at);
-      if (e.kind === 'process-start') record({ kind: 'process-start', service: e.service }, at);
-      else if (!e.expected) record({ kind: 'process-exit', service: e.service, code: e.code ?? null, signal: e.signal ?? null }, at);
-    }
-  }, 250);
-}
-
-interface Delivery {
-  id: string;
-  receiver: string;
-  receivedAt: string;
-  alerts: { alertname: string; status: string }[];
-}
-interface ActionRecord {
-  id: string;
-  alertname: string;
-  service: string;
-  action: string;
-  result: string;
-  receivedAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-}
-
-function deliveryEvents(d: Delivery): { key: string; events: [WorkshopEventBody, number][] } {
-  return { key: d.id, events: d.alerts.map((a) => [{ kind: 'notification', receiver: d.receiver, alert: a.alertname, status: a.status }, Date.parse(d.receivedAt)]) };
-}
-
-function actionEvents(a: ActionRecord): { key: string; events: [WorkshopEventBody, number][] } | null {
-  if (a.result === 'started') return null;
-  return {
-    key: `${a.id}:${a.result}`,
-    events: [[{ kind: 'remediation', action: a.action, service: a.service, alert: a.alertname, result: a.result }, Date.parse(a.finishedAt ?? a.startedAt ?? a.receivedAt)]],
-  };
-}
-
-/** Poll a receiver's record list; each new entry becomes events once. */
-function observeList<T>(url: string, record: Record_, toEvents: (item: T) => { key: string; events: [WorkshopEventBody, number][] } | null, token: string): { stop(): Promise<void> } {
-  const done = new Set<string>();
-  return startPolling(async () => {
-    const res = await fetch(url, { headers: authHeaders(token), signal: AbortSignal.timeout(2000) });
-    if (!res.ok) return void (await res.body?.cancel());
-    for (const item of (await res.json()) as T[]) {
-      const mapped = toEvents(item);
-      if (!mapped || done.has(mapped.key)) continue;
-      done.add(mapped.key);
-      for (const [body, at] of mapped.events) record(body, Number.isFinite(at) ? at : undefined);
-    }
-  }, 500);
-}
+const alertKey = (a: { alert: string; labels: Labels }) => JSON.stringify([a.alert, Object.entries(a.labels).sort(([x], [y]) => x.localeCompare(y))]);
 
 /**
  * Run `fn` once the wall clock reaches `targetMs`. Node's timers run on a monotonic clock and may

@@ -1,5 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Labels } from '../core/labels.ts';
 import type { Difficulty } from './plan.ts';
 
 /**
@@ -8,15 +9,14 @@ import type { Difficulty } from './plan.ts';
  * are small single writes to a file opened for append, so writers in different processes do not
  * interleave. Scoring and the debrief read only this log.
  */
-export type Labels = Readonly<Record<string, string>>;
-
-export type FaultEndReason = 'expired' | 'cleared' | 'restarted' | 'stopped';
+/** Why an injected fault ended in a workshop round (the scenario timeline's reasons differ). */
+export type WorkshopFaultEndReason = 'expired' | 'cleared' | 'restarted' | 'stopped';
 
 export type WorkshopEventBody =
   | { kind: 'workshop-start'; seed: number; difficulty: Difficulty; remediation: boolean }
   | { kind: 'load-start'; rate: number }
   | { kind: 'fault-start'; fault: string; service: string; id: string }
-  | { kind: 'fault-end'; fault: string; service: string; id: string; reason: FaultEndReason }
+  | { kind: 'fault-end'; fault: string; service: string; id: string; reason: WorkshopFaultEndReason }
   | { kind: 'alert-pending'; alert: string; labels: Labels }
   | { kind: 'alert-firing'; alert: string; labels: Labels }
   | { kind: 'alert-resolved'; alert: string; labels: Labels }
@@ -39,7 +39,7 @@ export type WorkshopEventKind = WorkshopEventBody['kind'];
 /** `t`: seconds since the workshop started (wall clock, shared by every process); `at`: UTC time. */
 export type WorkshopEvent = WorkshopEventBody & { t: number; at: string };
 
-export type EventOf<K extends WorkshopEventKind> = Extract<WorkshopEvent, { kind: K }>;
+export type WorkshopEventOf<K extends WorkshopEventKind> = Extract<WorkshopEvent, { kind: K }>;
 
 export function stamp(body: WorkshopEventBody, startedAtMs: number, atMs = Date.now()): WorkshopEvent {
   return { ...body, t: Math.round(atMs - startedAtMs) / 1000, at: new Date(atMs).toISOString() } as WorkshopEvent;

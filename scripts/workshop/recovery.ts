@@ -1,4 +1,4 @@
-import type { Labels } from './events.ts';
+import type { Labels } from '../core/labels.ts';
 
 /** An expected alert from the scenario: a name or /regex/, and labels that must match. */
 export interface ExpectedAlert {

@@ -1,4 +1,4 @@
-import type { EventOf, WorkshopEvent } from './events.ts';
+import type { WorkshopEventOf, WorkshopEvent } from './events.ts';
 
 /**
  * Workshop scoring, pure functions over the event log.
@@ -45,14 +45,14 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export function milestones(events: readonly WorkshopEvent[]): Milestones {
-  const first = <K extends WorkshopEvent['kind']>(kind: K, where: (e: EventOf<K>) => boolean = () => true): EventOf<K> | undefined =>
-    events.find((e): e is EventOf<K> => e.kind === kind && where(e as EventOf<K>));
+  const first = <K extends WorkshopEvent['kind']>(kind: K, where: (e: WorkshopEventOf<K>) => boolean = () => true): WorkshopEventOf<K> | undefined =>
+    events.find((e): e is WorkshopEventOf<K> => e.kind === kind && where(e as WorkshopEventOf<K>));
   const incident = first('fault-start');
   const alert = incident ? first('alert-firing', (e) => e.t >= incident.t) : undefined;
   const ack = first('ack');
   const correct = first('diagnose', (e) => e.correct);
   const recovered = first('recovered');
-  const hints = events.filter((e): e is EventOf<'hint'> => e.kind === 'hint');
+  const hints = events.filter((e): e is WorkshopEventOf<'hint'> => e.kind === 'hint');
   const since = (from: { t: number } | undefined, to: { t: number } | undefined) => (from && to ? round3(Math.max(0, to.t - from.t)) : null);
   return {
     incidentStartT: incident?.t ?? null,

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { OWNER_ENV } from '../runtime/processes/identity.ts';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { SandboxError } from '../core/errors.ts';
 import { tailOfFile } from '../runtime/processes/managed-process.ts';
+import { PROJECT_ROOT } from '../core/paths.ts';
 import { isAlive, PidRegistry } from '../runtime/processes/pid-registry.ts';
 import { signalGroup } from '../runtime/processes/reap.ts';
 import type { StateLayout } from '../runtime/state.ts';
@@ -11,7 +12,7 @@ import { appendEvent, stamp } from './events.ts';
 import type { IncidentPlan } from './plan.ts';
 import { archivePrevious, readWorkshopState, writeWorkshopState, type WorkshopLayout, type WorkshopState } from './state.ts';
 
-const driverMain = fileURLToPath(new URL('./driver-main.ts', import.meta.url));
+const driverMain = join(PROJECT_ROOT, 'scripts/workshop/driver-main.ts');
 
 /** True while a workshop's driver process runs. */
 export function workshopActive(state: WorkshopState | null): boolean {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { PROJECT_ROOT } from '../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../scripts/core/paths.ts';
 import { attachTargetsDir, attachTargetsFile } from '../../scripts/runtime/attached/targets.ts';
 import { attachTokenFile } from '../../scripts/runtime/attached/token-file.ts';
 import { runCli, startCli } from '../helpers/cli.ts';

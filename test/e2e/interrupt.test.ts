@@ -7,7 +7,7 @@ import { portPlan } from '../../scripts/stack/catalog.ts';
 import { CLI, runCli } from '../helpers/cli.ts';
 import { isolatedSandbox } from '../helpers/isolation.ts';
 import { leftovers, NOTHING_LEFT, processesMentioning, settleLeftovers } from '../helpers/leftovers.ts';
-import { PROJECT_ROOT } from '../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../scripts/core/paths.ts';
 
 /**
  * Ctrl-C while a scenario's fault is in effect (README: "130: interrupted"; `sandbox test`

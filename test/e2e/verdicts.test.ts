@@ -1,3 +1,4 @@
+import { ControlClient } from '../../scripts/core/control-client.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,8 +35,8 @@ describe('verdicts fail when the monitoring is broken', () => {
   }
   // Prometheus runs without its lifecycle API: the control API reloads it (SIGHUP), with the session's token.
   async function reload(): Promise<void> {
-    const res = await fetch(`${sandbox.info.controlUrl}/stack/prometheus/reload`, { method: 'POST', headers: { authorization: `Bearer ${sandbox.info.chaosToken}` } });
-    expect(res.ok, await res.text()).toBe(true);
+    const report = await new ControlClient(sandbox.info.controlUrl, sandbox.info.chaosToken).reloadStack('prometheus');
+    expect(report.ok, report.detail).toBe(true);
   }
 
   it('service-crash fails when the ServiceDown rule is gone', async () => {

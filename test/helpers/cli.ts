@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../scripts/core/paths.ts';
 
 export const CLI = join(PROJECT_ROOT, 'bin/sandbox.mjs');
 

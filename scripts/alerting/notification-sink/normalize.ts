@@ -1,5 +1,6 @@
 import { parseAlertLines } from './template-lines.ts';
-import type { PagerDutyEvent, SlackBody, WebhookBody } from './schemas.ts';
+import type { WebhookBody } from '../webhook-body.ts';
+import type { PagerDutyEvent, SlackBody } from './schemas.ts';
 import type { AlertStatus, DeliveredAlert, DeliveryContent } from './types.ts';
 
 /** Turn each validated body into what the sink records: a status and the alerts it carried. */

@@ -1,37 +1,15 @@
 import { z } from 'zod';
+import { describeZodIssues } from '../../core/issues.ts';
 
 /**
- * Body shapes the sink accepts, as Alertmanager sends them: webhook_configs (payload version 4),
- * slack_configs (Slack incoming webhook) and pagerduty_configs (PagerDuty Events API v2). Objects
+ * Body shapes the sink accepts, as Alertmanager sends them: webhook_configs (payload version 4,
+ * ../webhook-body.ts, shared with the remediation controller), slack_configs (Slack incoming webhook) and pagerduty_configs (PagerDuty Events API v2). Objects
  * are loose: fields a newer Alertmanager adds are kept, not rejected.
  */
 
 const labelSet = z.record(z.string(), z.string());
 const status = z.enum(['firing', 'resolved']);
 
-export const webhookAlertSchema = z.looseObject({
-  status,
-  labels: labelSet,
-  annotations: labelSet.optional(),
-  startsAt: z.string(),
-  endsAt: z.string().optional(),
-  generatorURL: z.string().optional(),
-  fingerprint: z.string().optional(),
-});
-
-export const webhookBodySchema = z.looseObject({
-  version: z.literal('4'),
-  groupKey: z.string(),
-  truncatedAlerts: z.number().int().nonnegative().optional(),
-  status,
-  receiver: z.string(),
-  groupLabels: labelSet.optional(),
-  commonLabels: labelSet.optional(),
-  commonAnnotations: labelSet.optional(),
-  externalURL: z.string().optional(),
-  alerts: z.array(webhookAlertSchema).min(1),
-});
-export type WebhookBody = z.infer<typeof webhookBodySchema>;
 
 const slackField = z.looseObject({ title: z.string(), value: z.string(), short: z.boolean().optional() });
 const slackAttachment = z.looseObject({
@@ -93,19 +71,9 @@ export const pagerDutyEventSchema = z
   });
 export type PagerDutyEvent = z.infer<typeof pagerDutyEventSchema>;
 
-/** `alerts.0.labels: expected object, received string`: the path first, then what is wrong. */
-export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map(String).join('.') : '(body)';
-    let message = issue.message.replace(/^Invalid (input|option): /, '').replace(/^expected record\b/, 'expected object');
-    if (/received undefined$/.test(message)) message = `required (${message.replace(/, received undefined$/, '')})`;
-    return `${path}: ${message}`;
-  });
-}
-
 export type Validation<T> = { ok: true; value: T } | { ok: false; issues: string[] };
 
 export function validate<T>(schema: z.ZodType<T>, body: unknown): Validation<T> {
   const r = schema.safeParse(body);
-  return r.success ? { ok: true, value: r.data } : { ok: false, issues: formatIssues(r.error) };
+  return r.success ? { ok: true, value: r.data } : { ok: false, issues: describeZodIssues(r.error) };
 }

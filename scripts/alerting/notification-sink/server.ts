@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { checkControlRequest, checkHostAndOrigin, CONTROL_BODY_LIMIT, isHealthOrMetrics, type GuardPolicy } from '../../core/control-guard.ts';
 import type { SinkMetrics } from './metrics.ts';
 import { fromPagerDuty, fromSlack, fromWebhook } from './normalize.ts';
-import { pagerDutyEventSchema, slackBodySchema, validate, webhookBodySchema } from './schemas.ts';
+import { webhookBodySchema } from '../webhook-body.ts';
+import { pagerDutyEventSchema, slackBodySchema, validate } from './schemas.ts';
 import type { DeliveryStore } from './store.ts';
 import type { DeliveryContent, DeliveryKind } from './types.ts';
 

@@ -1,17 +1,18 @@
 import type { Logger } from 'pino';
-import { describeAction, runAction, type ActionContext, type ActionOutcome, type SandboxClient } from './actions/index.ts';
+import { describeAction, runAction, type ActionContext, type ActionOutcome } from './actions/index.ts';
+import type { ControlClient } from '../../core/control-client.ts';
 import { findPlaybook, targetService } from './match.ts';
 import type { RemediationMetrics } from './metrics.ts';
 import type { ActionSpec, Playbook, PlaybookSet } from './playbook-schema.ts';
 import type { ActionRecord, ActionStore } from './records.ts';
 import { actionKey, alertInstance, type SafetyGate } from './safety.ts';
-import type { WebhookAlert, WebhookBody } from './webhook-schema.ts';
+import type { WebhookAlert, WebhookBody } from '../webhook-body.ts';
 
 export interface ControllerDeps {
   playbooks: PlaybookSet;
   store: ActionStore;
   gate: SafetyGate;
-  sandbox: SandboxClient;
+  sandbox: ControlClient;
   token: string | undefined;
   dryRun: boolean;
   log: Logger;

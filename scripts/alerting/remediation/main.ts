@@ -1,4 +1,4 @@
-import { SandboxClient } from './actions/index.ts';
+import { ControlClient } from '../../core/control-client.ts';
 import { configFromEnv, type ControllerConfig } from './config.ts';
 import { RemediationController } from './controller.ts';
 import { createLogger, stopOnSignals } from '../process.ts';
@@ -40,7 +40,7 @@ const controller = new RemediationController({
   playbooks: validation.value,
   store,
   gate: new SafetyGate(),
-  sandbox: new SandboxClient(config.controlUrl, config.token),
+  sandbox: new ControlClient(config.controlUrl, config.token ?? ''),
   token: config.token,
   dryRun: config.dryRun,
   log: logger,

@@ -1,6 +1,6 @@
 import { isRegexForm, type ActionSpec, type Playbook } from './playbook-schema.ts';
 
-export type Labels = Record<string, string>;
+import type { Labels } from '../../core/labels.ts';
 
 /** Whether one matcher holds: exact value, or /regex/ anchored to the whole value. A missing label is ''. */
 export function matcherHolds(expected: string, actual: string | undefined): boolean {

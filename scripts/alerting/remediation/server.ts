@@ -5,7 +5,8 @@ import { CONTROL_BODY_LIMIT, guardHook, isHealthOrMetrics, type GuardPolicy } fr
 import type { RemediationController } from './controller.ts';
 import type { RemediationMetrics } from './metrics.ts';
 import type { ActionStore } from './records.ts';
-import { describeIssues, webhookBodySchema } from './webhook-schema.ts';
+import { describeZodIssues } from '../../core/issues.ts';
+import { webhookBodySchema } from '../webhook-body.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -43,7 +44,7 @@ export function buildApp({ logger, controller, store, metrics, guard }: AppDeps)
   app.post('/alerts', async (request, reply) => {
     const parsed = webhookBodySchema.safeParse(request.body);
     if (!parsed.success) {
-      const issues = describeIssues(parsed.error);
+      const issues = describeZodIssues(parsed.error);
       metrics.webhooks.inc({ status: 'invalid' });
       logger.warn({ issues }, 'webhook rejected');
       return reply.code(400).send({ error: issues.join('; '), issues });
@@ -67,7 +68,7 @@ export function buildApp({ logger, controller, store, metrics, guard }: AppDeps)
 
   app.put('/mode', async (request, reply) => {
     const parsed = modeSchema.safeParse(request.body);
-    if (!parsed.success) return reply.code(400).send({ error: describeIssues(parsed.error).join('; ') });
+    if (!parsed.success) return reply.code(400).send({ error: describeZodIssues(parsed.error).join('; ') });
     controller.dryRun = parsed.data.dryRun;
     logger.info({ dryRun: controller.dryRun }, 'mode changed');
     return { dryRun: controller.dryRun };

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 import { renderScale } from './render.ts';
 import { loadSpec } from './spec.ts';
 
@@ -10,7 +11,6 @@ import { loadSpec } from './spec.ts';
  * --check writes nothing and exits 1 when a committed file differs from a fresh generation.
  */
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEFAULT_SPEC = join(PROJECT_ROOT, 'compose/prometheus/slo/slos.yml');
 
 /** Every generated file: absolute path → content. */

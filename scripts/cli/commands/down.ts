@@ -1,4 +1,4 @@
-import { authHeaders } from '../../core/control-guard.ts';
+import { ControlClient } from '../../core/control-client.ts';
 import { SandboxError } from '../../core/errors.ts';
 import { isSameProcess } from '../../runtime/processes/identity.ts';
 import { inspectState, reapedCount, reapStale, shardLayouts, verifySession, type StateInspection } from '../../runtime/session.ts';
@@ -73,9 +73,7 @@ async function stopOwner(layout: StateLayout, state: StateInspection, say: (line
   if (info) {
     const v = await verifySession(info);
     if (v.ok) {
-      await fetch(`${info.controlUrl}/shutdown`, { method: 'POST', headers: authHeaders(info.chaosToken), signal: AbortSignal.timeout(5000) })
-        .then((r) => r.body?.cancel())
-        .catch(() => undefined);
+      await new ControlClient(info.controlUrl, info.chaosToken).shutdown().catch(() => undefined);
       asked = true;
     } else {
       say(`the sandbox's control API is not this session (${v.why}); stopping its host, pid ${owner.pid}, by signal`);

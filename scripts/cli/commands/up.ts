@@ -1,16 +1,11 @@
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode, SandboxError, isSandboxError, type SandboxErrorCode } from '../../core/errors.ts';
-import { isAlive } from '../../runtime/processes/pid-registry.ts';
-import { tailOfFile } from '../../runtime/processes/managed-process.ts';
-import { PROJECT_ROOT } from '../../runtime/paths.ts';
+import { ExitCode, SandboxError, isSandboxError } from '../../core/errors.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
-import { authHeaders } from '../../core/control-guard.ts';
-import { OWNER_ENV } from '../../runtime/processes/identity.ts';
 import { parseWithout } from '../../runtime/components.ts';
-import { startSandbox, verifySession, type Sandbox } from '../../runtime/session.ts';
-import { readSessionInfo, type StateLayout } from '../../runtime/state.ts';
+import { startSandbox, type Sandbox } from '../../runtime/session.ts';
+import type { StateLayout } from '../../runtime/state.ts';
+import { HOST_ERROR_FILE, startDetached } from '../../engine/detached-sandbox.ts';
 import { layoutFrom, out, portOffsetFrom, type GlobalOptions } from '../context.ts';
 import { statusLine, statusTable } from '../format.ts';
 
@@ -65,7 +60,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
 /** Hidden `sandbox host`: the detached sandbox's own process. */
 export async function hostCommand(opts: UpOptions): Promise<number> {
   const layout = layoutFrom(opts);
-  const errorFile = join(layout.root, 'host-error.json');
+  const errorFile = join(layout.root, HOST_ERROR_FILE);
   rmSync(errorFile, { force: true });
   const interrupted = trapSignals(['SIGINT', 'SIGTERM', 'SIGHUP']);
   let sandbox: Sandbox;
@@ -92,38 +87,17 @@ export async function hostCommand(opts: UpOptions): Promise<number> {
 }
 
 async function detach(opts: UpOptions, layout: StateLayout): Promise<number> {
-  const logFile = join(layout.logsDir, 'host.log');
-  const { mkdirSync } = await import('node:fs');
-  mkdirSync(layout.logsDir, { recursive: true });
-  const fd = openSync(logFile, 'a');
-  const args = [join(PROJECT_ROOT, 'bin/sandbox.mjs'), 'host', '--runtime', opts.runtime, '--state-dir', layout.root, '--port-offset', String(portOffsetFrom(opts))];
-  if (!opts.remediation) args.push('--no-remediation');
-  if (opts.without !== undefined) args.push('--without', opts.without);
-  // The owner mark: `down` finds the host by it even if session.json and the lock are damaged.
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(), env: { ...process.env, [OWNER_ENV]: layout.root } });
-  closeSync(fd);
-  child.unref();
-  const errorFile = join(layout.root, 'host-error.json');
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const info = readSessionInfo(layout);
-    if (info && info.hostPid === child.pid && (await verifySession(info)).ok) {
-      const doc = (await (await fetch(`${info.controlUrl}/status`, { headers: authHeaders(info.chaosToken) })).json()) as Parameters<typeof statusTable>[0];
-      out(`sandbox running in the background (${doc.runtime} runtime, pid ${child.pid})`);
-      out(statusTable(doc));
-      out('`npx sandbox status` shows it, `npx sandbox down` stops it.');
-      return 0;
-    }
-    if (child.pid !== undefined && !isAlive(child.pid)) {
-      if (existsSync(errorFile)) {
-        const e = JSON.parse(readFileSync(errorFile, 'utf8')) as { code: SandboxErrorCode; message: string; hint?: string; details?: string[] };
-        throw new SandboxError(e.code, e.message, { ...(e.hint ? { hint: e.hint } : {}), details: e.details ?? [] });
-      }
-      throw new SandboxError('RUNTIME_UNAVAILABLE', 'the background sandbox exited during start', { details: tailOfFile(logFile, 15), hint: `see ${logFile}` });
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new SandboxError('READINESS_TIMEOUT', 'the background sandbox did not become ready within 120s', { hint: `see ${logFile}` });
+  const { pid, status } = await startDetached({
+    stateDir: layout.root,
+    portOffset: portOffsetFrom(opts),
+    runtime: opts.runtime,
+    ...(opts.without !== undefined ? { without: opts.without } : {}),
+    remediation: opts.remediation,
+  });
+  out(`sandbox running in the background (${status.runtime} runtime, pid ${pid})`);
+  out(statusTable(status));
+  out('`npx sandbox status` shows it, `npx sandbox down` stops it.');
+  return 0;
 }
 
 function printReady(sandbox: Sandbox): void {

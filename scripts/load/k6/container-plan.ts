@@ -1,6 +1,6 @@
 import { SandboxError } from '../../core/errors.ts';
 import { COMPONENT_LABEL, type NetworkMode } from '../../runtime/docker/container-plan.ts';
-import { assertLoopback, type LoadProfile } from '../driver.ts';
+import { assertLoopback, type LoadProfile } from '../profile.ts';
 import { imageTrouble, pullProblem } from '../../runtime/docker/pull-problem.ts';
 import { K6_INSTALL_URL } from './binary.ts';
 import { K6_IMAGE_ENV, k6Image } from './image.ts';

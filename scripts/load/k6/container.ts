@@ -5,7 +5,7 @@ import type { NetworkMode } from '../../runtime/docker/container-plan.ts';
 import { isSandboxError, SandboxError } from '../../core/errors.ts';
 import { LineTail } from '../../runtime/docker/log-tail.ts';
 import { removeSandboxContainers } from '../../runtime/docker/remove.ts';
-import type { LoadProfile, LoadSummary } from '../driver.ts';
+import type { LoadProfile, LoadSummary } from '../profile.ts';
 import { buildK6ContainerPlan, containerTargetUrl, firstFileInTar, K6_RUN_LABEL, k6ContainerError, type K6ContainerPlan } from './container-plan.ts';
 import { emptyK6Summary, parseK6Summary } from './summary.ts';
 

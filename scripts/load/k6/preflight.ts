@@ -1,8 +1,14 @@
 import { SandboxError } from '../../core/errors.ts';
-import type { Scenario } from '../../scenario/model.ts';
 import { findK6, K6_INSTALL_URL } from './binary.ts';
 import { K6_IMAGE_ENV, k6Image } from './image.ts';
 import { chooseK6Way } from './way.ts';
+
+/** What the check reads of a scenario (a Scenario is one; load sits below scenario, so it names only this). */
+export interface LoadOwner {
+  file: string;
+  load: { engine?: string | undefined; rate: number };
+  locations?: { engine?: string } | undefined;
+}
 
 /** The runtime the scenarios will run on; `auto` is decided here as `selectRuntime` decides it. */
 export type K6Runtime = 'auto' | 'native' | 'docker' | 'attached';
@@ -24,7 +30,7 @@ export interface K6PreflightDeps {
  * without the load it specified would hide the problem (a skipped optional backend is a
  * different thing: the stack it lacks is optional; the load is the test).
  */
-export async function refuseUnrunnableK6(scenarios: readonly Scenario[], runtime: K6Runtime, deps: K6PreflightDeps = {}): Promise<void> {
+export async function refuseUnrunnableK6(scenarios: readonly LoadOwner[], runtime: K6Runtime, deps: K6PreflightDeps = {}): Promise<void> {
   const k6 = scenarios.filter((s) => s.load.engine === 'k6' && s.load.rate > 0);
   if (k6.length === 0) return;
   const binary = (deps.findBinary ?? findK6)();
@@ -59,11 +65,11 @@ export async function refuseUnrunnableK6(scenarios: readonly Scenario[], runtime
   }
 }
 
-function locations(k6: readonly Scenario[]): string[] {
+function locations(k6: readonly LoadOwner[]): string[] {
   return k6.map((s) => s.locations?.engine ?? s.file);
 }
 
-function files(k6: readonly Scenario[]): string {
+function files(k6: readonly LoadOwner[]): string {
   return [...new Set(k6.map((s) => s.file))].join(', ');
 }
 

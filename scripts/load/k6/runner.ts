@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SandboxError } from '../../core/errors.ts';
-import { assertLoopback, type LoadProfile, type LoadSummary } from '../driver.ts';
+import { assertLoopback, type LoadProfile, type LoadSummary } from '../profile.ts';
 import { findK6, k6MissingError } from './binary.ts';
 import { k6DeadlineMs } from './options.ts';
 import { generateK6Script } from './script.ts';

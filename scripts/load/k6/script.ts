@@ -1,4 +1,4 @@
-import { assertLoopback, type RequestMixEntry } from '../driver.ts';
+import { assertLoopback, type RequestMixEntry } from '../profile.ts';
 import { k6Options, type K6OptionsInput } from './options.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LoadSummary } from '../driver.ts';
+import type { LoadSummary } from '../profile.ts';
 import { STATUS_COUNTERS } from './script.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { PROJECT_ROOT } from '../paths.ts';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 import type { PortPlan } from '../../stack/catalog.ts';
 import { sampleServiceNames } from '../../stack/catalog.ts';
 import { SNS_RECEIVER } from '../config/alertmanager-receivers.ts';

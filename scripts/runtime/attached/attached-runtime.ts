@@ -1,6 +1,7 @@
 import { SandboxError } from '../../core/errors.ts';
 import type { ComponentStatus, StackPlan, StackRuntime } from '../types.ts';
 import { readAttachTargets, removeAttachTargets } from './targets.ts';
+import { Wait, waitFor } from '../../core/wait.ts';
 
 /** The monitoring stack a team already operates, which the sandbox uses instead of its own. */
 export interface AttachTarget {
@@ -91,14 +92,15 @@ export class AttachedRuntime implements StackRuntime {
     const ours = new Set(readAttachTargets(stateDir).map((t) => t.target));
     removeAttachTargets(stateDir);
     if (ours.size === 0) return;
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+    const gone = async () => {
       const active = await fetch(`${this.target.prometheusUrl}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(2000) })
         .then(async (r) => ((await r.json()) as { data: { activeTargets: { discoveredLabels: Record<string, string> }[] } }).data.activeTargets)
         .catch(() => null);
-      if (active === null || !active.some((t) => ours.has(t.discoveredLabels.__address__ ?? ''))) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+      // A Prometheus that does not answer scrapes nothing of ours either.
+      return active === null || !active.some((t) => ours.has(t.discoveredLabels.__address__ ?? ''));
+    };
+    // Past the time, stop anyway: the targets files are gone, Prometheus drops them soon.
+    await waitFor(Wait.until(`${this.target.prometheusUrl} to drop the sandbox's targets`, gone), { timeoutMs, intervalMs: 250 }).catch(() => undefined);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

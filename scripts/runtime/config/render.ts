@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { FileSdGroup } from '../../stack/scrape-targets.ts';
 
 /**
  * A sandbox's configuration is a copy of compose/<component>/ under the state dir, so that the
@@ -12,11 +13,6 @@ export function copyComponentConfig(source: string, dest: string): void {
   mkdirSync(dest, { recursive: true });
   // promtool unit tests are not configuration.
   cpSync(source, dest, { recursive: true, filter: (src) => basename(src) !== 'tests' });
-}
-
-export interface FileSdGroup {
-  targets: string[];
-  labels?: Record<string, string>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { LaunchContext, StackComponentSpec } from '../../stack/types.ts';
-import { PROJECT_ROOT } from '../paths.ts';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 import type { StackPlan } from '../types.ts';
 
 /** Marks which catalog component a container runs; the run's own labels come from the plan. */

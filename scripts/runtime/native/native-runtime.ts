@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SandboxError } from '../../core/errors.ts';
 import type { LaunchContext, StackComponentSpec } from '../../stack/types.ts';
 import { ManagedProcess } from '../processes/managed-process.ts';
-import { PROJECT_ROOT } from '../paths.ts';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 import type { PidRegistry } from '../processes/pid-registry.ts';
 import { waitForHttpReady } from '../processes/readiness.ts';
 import type { ComponentStatus, StackPlan, StackRuntime } from '../types.ts';

@@ -1,12 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Metafile, Plugin } from 'esbuild';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
+import { buildId, buildKey, defaultCacheDir, FORMAT, indexFileFor, openBuild, reuseBuild, touch } from './build-cache.mjs';
+
+export { defaultCacheDir };
 
 /**
- * Host-process entries (services, sink, controller, reaper) compiled ahead of time with esbuild,
+ * Host-process entries (services, sink, controller, reaper, and the CLI itself) compiled ahead of time with esbuild,
  * so each process starts with plain `node` instead of loading tsx and compiling on the fly:
  * what makes the native cold start slow on two cores is five tsx processes compiling at once.
  *
@@ -26,11 +29,9 @@ import type { Metafile, Plugin } from 'esbuild';
  * esbuild version) under node_modules/.cache/sandbox-build/, written to a temporary directory and
  * renamed into place, so sandboxes starting in parallel never see half a build and both succeed.
  * A warm start reads the index of the last build for these entries and rehashes its inputs (no
- * esbuild); any changed byte means a new build.
+ * esbuild; build-cache.mjs, which bin/sandbox.mjs also reads); any changed byte means a new build.
  */
 
-/** Bump when the build options or output layout change. */
-const FORMAT = 'host-build-1';
 const STALE_BUILD_MS = 24 * 3600_000;
 const STALE_TMP_MS = 3600_000;
 let inFlight = 0;
@@ -62,10 +63,6 @@ export interface HostBuildOptions {
   cacheDir?: string;
 }
 
-export function defaultCacheDir(projectRoot: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env.SANDBOX_BUILD_CACHE_DIR || join(projectRoot, 'node_modules', '.cache', 'sandbox-build');
-}
-
 /**
  * The built entries for these source entries (paths relative to projectRoot or absolute):
  * reused when every input is unchanged, built otherwise. Throws when the build fails or would
@@ -77,11 +74,10 @@ export async function buildHostEntries(projectRoot: string, entries: readonly st
   const cacheDir = resolve(options.cacheDir ?? defaultCacheDir(root));
   assertPackagesResolve(root, cacheDir);
   const absEntries = [...new Set(entries.map((e) => resolve(root, e)))].sort();
-  const esbuildVersion = readEsbuildVersion(root);
-  const key = sha256([FORMAT, esbuildVersion, process.version.split('.')[0], root, ...absEntries].join('\0'));
-  const indexFile = join(cacheDir, `index-${key.slice(0, 24)}.json`);
+  const key = buildKey(root, absEntries);
+  const indexFile = indexFileFor(cacheDir, key);
 
-  const reused = tryReuse(cacheDir, indexFile, key, root, absEntries);
+  const reused = reuseBuild(cacheDir, root, absEntries, key);
   if (reused) return { ...reused, reused: true, ms: performance.now() - t0 };
 
   const built = await buildFresh(cacheDir, indexFile, key, root, absEntries);
@@ -89,42 +85,30 @@ export async function buildHostEntries(projectRoot: string, entries: readonly st
   return { ...built, reused: false, ms: performance.now() - t0 };
 }
 
-function tryReuse(cacheDir: string, indexFile: string, key: string, root: string, absEntries: string[]): Omit<HostBuild, 'reused' | 'ms'> | undefined {
-  let index: Index;
-  try {
-    index = JSON.parse(readFileSync(indexFile, 'utf8')) as Index;
-  } catch {
-    return undefined;
-  }
-  const contents = new Map<string, Buffer>();
-  for (const input of index.inputs) {
-    try {
-      contents.set(input, readFileSync(input));
-    } catch {
-      return undefined; // gone: rebuild
-    }
-  }
-  const id = buildId(key, root, contents);
-  if (id !== index.build) return undefined;
-  return openBuild(join(cacheDir, id), root, absEntries);
-}
-
-function openBuild(dir: string, root: string, absEntries: string[]): Omit<HostBuild, 'reused' | 'ms'> | undefined {
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  } catch {
-    return undefined;
-  }
-  if (manifest.format !== FORMAT) return undefined;
-  const out = new Map<string, string>();
-  for (const e of absEntries) {
-    const built = manifest.entries[relative(root, e)];
-    if (!built || !existsSync(join(dir, built))) return undefined;
-    out.set(e, join(dir, built));
-  }
-  touch(dir);
-  return { dir, entries: out };
+/**
+ * How entries are bundled, here and for the package's dist/ (scripts/setup/build-package.ts):
+ * ESM with code splitting, packages external, source maps, names kept.
+ */
+export function bundleOptions(root: string, absEntries: readonly string[]): BuildOptions {
+  return {
+    absWorkingDir: root,
+    entryPoints: [...absEntries],
+    outbase: root,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: `node${process.versions.node.split('.')[0]}`,
+    packages: 'external',
+    outExtension: { '.js': '.mjs' },
+    entryNames: '[dir]/[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    // Names stay readable in stack traces and logs (class and function names).
+    keepNames: true,
+    logLevel: 'silent',
+  };
 }
 
 async function buildFresh(cacheDir: string, indexFile: string, key: string, root: string, absEntries: string[]): Promise<Omit<HostBuild, 'reused' | 'ms'>> {
@@ -134,26 +118,10 @@ async function buildFresh(cacheDir: string, indexFile: string, key: string, root
   let result: Awaited<ReturnType<typeof esbuild.build<{ write: false; metafile: true }>>>;
   try {
     result = await esbuild.build({
-      absWorkingDir: root,
-      entryPoints: absEntries,
-      outbase: root,
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: `node${process.versions.node.split('.')[0]}`,
-      packages: 'external',
+      ...bundleOptions(root, absEntries),
       outdir: 'out', // relative to absWorkingDir; write: false, the files go to the cache dir
-      outExtension: { '.js': '.mjs' },
-      entryNames: '[dir]/[name]',
-      chunkNames: 'chunks/[name]-[hash]',
-      sourcemap: 'linked',
-      sourcesContent: false,
-      // Names stay readable in stack traces and logs (class and function names).
-      keepNames: true,
       metafile: true,
       write: false,
-      logLevel: 'silent',
       plugins: [sourceLocationPlugin(root, contents)],
     });
   } catch (e) {
@@ -223,9 +191,10 @@ function sourceLocationPlugin(root: string, contents: Map<string, Buffer>): Plug
         const replaced = source.replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_, prop: string) =>
           JSON.stringify(prop === 'url' ? url : prop === 'dirname' ? dirname(args.path) : args.path),
         );
+        // (The message above spells import.meta with an escape: this file is bundled too, into the CLI.)
         const left = /\bimport\.meta\b(?!\s*\.\s*(?:url|dirname|filename)\b)/.exec(stripComments(replaced));
         if (left) {
-          return { errors: [{ text: `import.meta used in a way the build cannot keep (only .url, .dirname, .filename): ${relative(root, args.path)}` }] };
+          return { errors: [{ text: `import\u002emeta used in a way the build cannot keep (only .url, .dirname, .filename): ${relative(root, args.path)}` }] };
         }
         const ext = /\.([cm]?[jt]sx?)$/.exec(args.path)![1]!;
         const loader = ext.includes('ts') ? (ext.endsWith('x') ? 'tsx' : 'ts') : ext.endsWith('x') ? 'jsx' : 'js';
@@ -288,36 +257,6 @@ function staticClosure(start: string, importsOf: (path: string) => readonly { pa
     }
   }
   return { files, externals };
-}
-
-function buildId(key: string, root: string, contents: Map<string, Buffer>): string {
-  const h = createHash('sha256').update(key);
-  for (const path of [...contents.keys()].sort()) {
-    h.update('\0').update(relative(root, path)).update('\0').update(createHash('sha256').update(contents.get(path)!).digest('hex'));
-  }
-  // tsconfig.json changes how TypeScript compiles (esbuild reads it).
-  const tsconfig = join(root, 'tsconfig.json');
-  if (existsSync(tsconfig)) h.update('\0tsconfig\0').update(readFileSync(tsconfig));
-  return h.digest('hex').slice(0, 32);
-}
-
-function readEsbuildVersion(root: string): string {
-  const require = createRequire(join(root, 'package.json'));
-  return (JSON.parse(readFileSync(require.resolve('esbuild/package.json'), 'utf8')) as { version: string }).version;
-}
-
-/** Marks a build as in use, for pruning. */
-function touch(dir: string): void {
-  try {
-    const now = new Date();
-    utimesSync(dir, now, now);
-  } catch {
-    // read-only cache, or pruned: still usable / tsx next time
-  }
-}
-
-function sha256(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
 }
 
 function writeAtomically(file: string, text: string): void {

@@ -1,5 +1,5 @@
 import { services } from '../../stack/services.ts';
-import { PROJECT_ROOT } from '../paths.ts';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 import { prepareHostLauncher, type HostLauncher } from './host-build.ts';
 import { REAPER_ENTRY } from './reaper.ts';
 

@@ -1,8 +1,9 @@
 import { SandboxError } from '../../core/errors.ts';
+import { Wait, waitFor } from '../../core/wait.ts';
 import type { ManagedProcess } from './managed-process.ts';
 
 /**
- * Poll an HTTP endpoint until it answers 2xx. Fails early when the process dies, and with a
+ * Wait until an HTTP endpoint answers 2xx. Fails early when the process dies, and with a
  * message that names the component and shows its last log lines when time runs out.
  */
 export async function waitForHttpReady(options: {
@@ -15,31 +16,25 @@ export async function waitForHttpReady(options: {
   intervalMs?: number;
 }): Promise<void> {
   const { component, url, timeoutMs } = options;
-  const deadline = Date.now() + timeoutMs;
-  let lastProblem = 'no answer yet';
-  while (Date.now() < deadline) {
-    const proc = options.process;
-    if (proc && !proc.running) {
-      const exit = proc.exitInfo;
-      throw new SandboxError('COMPONENT_DIED', `${component} exited before it became ready (${exit?.signal ?? `exit code ${exit?.code}`})`, {
-        details: logDetails(proc),
-        hint: `see the full log in ${proc.logFile}`,
-      });
-    }
-    if (options.exited?.()) throw new SandboxError('COMPONENT_DIED', `${component} exited before it became ready`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.body?.cancel();
-      if (res.ok) return;
-      lastProblem = `HTTP ${res.status}`;
-    } catch (e) {
-      lastProblem = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 50));
-  }
-  throw new SandboxError('READINESS_TIMEOUT', `${component} did not become ready within ${timeoutMs / 1000}s (${url}: ${lastProblem})`, {
-    details: options.process ? logDetails(options.process) : [],
-    hint: options.process ? `see the full log in ${options.process.logFile}` : `check that ${url} answers`,
+  const proc = options.process;
+  await waitFor(Wait.forHttp(url), {
+    timeoutMs,
+    intervalMs: options.intervalMs ?? 50,
+    failFast: () => {
+      if (proc && !proc.running) {
+        const exit = proc.exitInfo;
+        return new SandboxError('COMPONENT_DIED', `${component} exited before it became ready (${exit?.signal ?? `exit code ${exit?.code}`})`, {
+          details: logDetails(proc),
+          hint: `see the full log in ${proc.logFile}`,
+        });
+      }
+      return options.exited?.() ? new SandboxError('COMPONENT_DIED', `${component} exited before it became ready`) : null;
+    },
+    onTimeout: (observed) =>
+      new SandboxError('READINESS_TIMEOUT', `${component} did not become ready within ${timeoutMs / 1000}s (${url}: ${observed === 'nothing yet' ? 'no answer yet' : observed})`, {
+        details: proc ? logDetails(proc) : [],
+        hint: proc ? `see the full log in ${proc.logFile}` : `check that ${url} answers`,
+      }),
   });
 }
 

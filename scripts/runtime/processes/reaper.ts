@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 import { OWNER_ENV } from './identity.ts';
 import type { HostLauncher } from './host-build.ts';
 import type { DockerLeftovers } from '../docker/leftovers.ts';
 import { leftoversLine, RELEASE_LINE } from './reaper-protocol.ts';
 
 /** The reaper's entry, for the host build. */
-export const REAPER_ENTRY = fileURLToPath(new URL('./reaper-main.ts', import.meta.url));
+export const REAPER_ENTRY = join(PROJECT_ROOT, 'scripts/runtime/processes/reaper-main.ts');
 
 /** Handle on the reaper process; release() tells it the host cleaned up by itself. */
 export class Reaper {

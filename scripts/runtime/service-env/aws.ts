@@ -1,4 +1,4 @@
-import type { StackView } from './index.ts';
+import type { StackView } from './stack-view.ts';
 
 /** The bucket compose/localstack/ready.d creates for ml-service's model registry. */
 export const MODEL_BUCKET = 'sandbox-models';

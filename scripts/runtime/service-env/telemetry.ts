@@ -1,4 +1,4 @@
-import type { StackView } from './index.ts';
+import type { StackView } from './stack-view.ts';
 
 /**
  * Where host processes (sample services, notification sink, remediation controller) send their

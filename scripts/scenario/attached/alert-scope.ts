@@ -1,6 +1,6 @@
 import { readAttachTargets, ATTACH_JOBS } from '../../runtime/attached/targets.ts';
 import { services } from '../../stack/catalog.ts';
-import type { Labels } from '../timeline.ts';
+import type { Labels } from '../../core/labels.ts';
 import { fetchAlerts } from '../observers/alerts.ts';
 
 /**

@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { parseDuration } from '../../core/duration.ts';
 import { SandboxError } from '../../core/errors.ts';
 import { readAttachTargets, type AttachJob } from '../../runtime/attached/targets.ts';
+import { Wait, waitFor } from '../../core/wait.ts';
 
 /**
  * Before any fault on an attached stack: the team's Prometheus scrapes every target the sandbox
@@ -61,15 +62,18 @@ export async function waitForScrapedTargets(
   const readers = new Map(wanted.map((t) => [t.file, jobsReading(configYaml, t.file)]));
   const slowest = Math.max(0, ...[...readers.values()].flat().map((r) => parseDuration(r.scrapeInterval) ?? 60));
   const timeoutMs = options.timeoutMs ?? Math.min(60_000, Math.max(15_000, (2 * slowest + 5) * 1000));
-  const deadline = Date.now() + timeoutMs;
   let active: PromTarget[] = [];
   const missing = () => wanted.filter((t) => !active.some((a) => a.discoveredLabels.__address__ === t.target && a.health === 'up'));
+  const look = async () => {
+    active = (await getJson<{ activeTargets: PromTarget[] }>(`${prometheusUrl}/api/v1/targets?state=active`)).activeTargets;
+    return missing().length === 0;
+  };
   // A file no scrape config reads: no wait helps, one look says what is scraped.
   const waiting = [...readers.values()].every((r) => r.length > 0);
-  for (;;) {
-    active = (await getJson<{ activeTargets: PromTarget[] }>(`${prometheusUrl}/api/v1/targets?state=active`)).activeTargets;
-    if (!waiting || missing().length === 0 || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 500));
+  // The first look fails the way the API does (not answering, refusing); past the time, what is
+  // still missing is reported below, with why.
+  if (!(await look()) && waiting) {
+    await waitFor(Wait.until(`${prometheusUrl} to scrape the sandbox's targets`, look), { timeoutMs, intervalMs: 500 }).catch(() => undefined);
   }
   for (const t of wanted) {
     const scraped = active.find((a) => a.discoveredLabels.__address__ === t.target);

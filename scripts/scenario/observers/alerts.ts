@@ -1,4 +1,5 @@
-import type { Labels, TimelineRecorder } from '../timeline.ts';
+import type { Labels } from '../../core/labels.ts';
+import type { ObservationSink } from './observation.ts';
 import { startPolling } from './poller.ts';
 
 interface PromAlert {
@@ -27,7 +28,7 @@ export type BackgroundClassifier = (labels: Labels) => 'firing-before-start' | '
  * With `background` (an attached stack), an alert it classifies is recorded once as a
  * background-alert instead, and its transitions are not the scenario's.
  */
-export function observeAlerts(prometheusUrl: string, timeline: TimelineRecorder, intervalMs = 100, background?: BackgroundClassifier): { stop(): Promise<void> } {
+export function observeAlerts(prometheusUrl: string, sink: ObservationSink, intervalMs = 100, background?: BackgroundClassifier): { stop(): Promise<void> } {
   const known = new Map<string, { state: 'pending' | 'firing'; labels: Labels }>();
   const backgroundSeen = new Set<string>();
   return startPolling(async () => {
@@ -39,14 +40,14 @@ export function observeAlerts(prometheusUrl: string, timeline: TimelineRecorder,
       const key = keyOf(a.labels);
       const reason = background?.(a.labels);
       if (reason) {
-        if (!backgroundSeen.has(key)) timeline.record({ kind: 'background-alert', alert: alertname, labels: rest, state: a.state as 'pending' | 'firing', reason });
+        if (!backgroundSeen.has(key)) sink.record({ kind: 'background-alert', alert: alertname, labels: rest, state: a.state as 'pending' | 'firing', reason });
         backgroundSeen.add(key);
         continue;
       }
       seen.add(key);
       const before = known.get(key);
       if (!before || before.state !== a.state) {
-        timeline.record({ kind: a.state === 'firing' ? 'alert-firing' : 'alert-pending', alert: alertname, labels: rest });
+        sink.record({ kind: a.state === 'firing' ? 'alert-firing' : 'alert-pending', alert: alertname, labels: rest });
         known.set(key, { state: a.state as 'pending' | 'firing', labels: a.labels });
       }
     }
@@ -55,7 +56,7 @@ export function observeAlerts(prometheusUrl: string, timeline: TimelineRecorder,
       known.delete(key);
       const { alertname, ...rest } = v.labels;
       // A pending alert that goes away never fired: nothing resolved.
-      if (v.state === 'firing') timeline.record({ kind: 'alert-resolved', alert: alertname!, labels: rest });
+      if (v.state === 'firing') sink.record({ kind: 'alert-resolved', alert: alertname!, labels: rest });
     }
   }, intervalMs);
 }

@@ -3,7 +3,7 @@ import { errorRatioExpr } from '../../alerting/slo/render.ts';
 import { loadSpec, type Slo, type SloSpec } from '../../alerting/slo/spec.ts';
 import { errorBudget } from '../../alerting/slo/windows.ts';
 import { SandboxError } from '../../core/errors.ts';
-import { PROJECT_ROOT } from '../../runtime/paths.ts';
+import { PROJECT_ROOT } from '../../core/paths.ts';
 
 /** The budget period the workbook's burn rates are defined over: 30 days. */
 const PERIOD_SECONDS = 30 * 86_400;

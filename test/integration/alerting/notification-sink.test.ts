@@ -225,7 +225,7 @@ describe('notification sink behind a real Alertmanager', () => {
       body: JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'log', alerts: [{ status: 'firing', labels: 'nope', startsAt: 'x' }] }),
     });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toContain('alerts.0.labels: expected object');
+    expect(((await res.json()) as { error: string }).error).toContain('alerts[0].labels: expected object');
     const pd = await fetch(`${sinkUrl}/pagerduty/pagerduty/v2/enqueue`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttachedRuntime } from '../../../scripts/runtime/attached/attached-runtime.ts';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { notificationBounds, readDetectionConfigFromApi } from '../../../scripts/scenario/detection-bounds.ts';
 import { parseNameMatcher } from '../../../scripts/scenario/model.ts';
 import { stackComponents } from '../../../scripts/stack/catalog.ts';

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NativeRuntime } from '../../../scripts/runtime/native/native-runtime.ts';
 import { PidRegistry } from '../../../scripts/runtime/processes/pid-registry.ts';
 import { copyComponentConfig, writeTargets } from '../../../scripts/runtime/config/render.ts';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { stateLayout } from '../../../scripts/runtime/state.ts';
 import type { StackPlan } from '../../../scripts/runtime/types.ts';
 import { findStackComponent } from '../../../scripts/stack/catalog.ts';

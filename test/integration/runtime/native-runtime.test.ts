@@ -8,7 +8,7 @@ import { NativeRuntime } from '../../../scripts/runtime/native/native-runtime.ts
 import { isAlive, PidRegistry } from '../../../scripts/runtime/processes/pid-registry.ts';
 import { assertPortsFree, isPortFree } from '../../../scripts/runtime/processes/ports.ts';
 import { copyComponentConfig, writeTargets } from '../../../scripts/runtime/config/render.ts';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { stateLayout } from '../../../scripts/runtime/state.ts';
 import type { StackPlan } from '../../../scripts/runtime/types.ts';
 import { portPlan, stackComponents } from '../../../scripts/stack/catalog.ts';

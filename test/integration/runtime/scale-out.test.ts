@@ -1,8 +1,9 @@
+import { ControlClient } from '../../../scripts/core/control-client.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxClient, type ActionContext } from '../../../scripts/alerting/remediation/actions/index.ts';
+import { type ActionContext } from '../../../scripts/alerting/remediation/actions/index.ts';
 import { scaleOut } from '../../../scripts/alerting/remediation/actions/scale-out.ts';
 import { connectionFrom } from '../../../scripts/runtime/connection.ts';
 import { isAlive, PidRegistry } from '../../../scripts/runtime/processes/pid-registry.ts';
@@ -18,7 +19,7 @@ import { isolatedSandbox } from '../../helpers/isolation.ts';
  * verifies all of it, and the resets between scenarios take it back to one instance.
  */
 let sandbox: Sandbox;
-let control: string;
+let control: ControlClient;
 let token: string;
 let primaryUrl: string;
 let gatewayUrl: string;
@@ -28,7 +29,7 @@ let replicaUrl: string;
 beforeAll(async () => {
   const iso = await isolatedSandbox('scale-out-');
   sandbox = await startSandbox({ runtime: 'native', stateDir: iso.stateDir, portOffset: iso.portOffset });
-  control = sandbox.info.controlUrl;
+  control = new ControlClient(sandbox.info.controlUrl, sandbox.info.chaosToken);
   token = sandbox.info.chaosToken;
   primaryUrl = `http://127.0.0.1:${sandbox.ports.service('ml-service')}`;
   gatewayUrl = `http://127.0.0.1:${sandbox.ports.service('api-gateway')}`;
@@ -41,17 +42,12 @@ afterAll(async () => {
 }, 60_000);
 
 async function scale(service: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${control}/services/${service}/scale`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(60_000),
-  });
-  return { status: res.status, body: await res.json() };
+  const res = await control.call('POST', `/services/${service}/scale`, { body, timeoutMs: 60_000 });
+  return { status: res.status, body: res.json() };
 }
 
 async function status(): Promise<{ name: string; state: string; url?: string; pid?: number; restarts?: number }[]> {
-  return ((await (await fetch(`${control}/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { components: any[] }).components;
+  return (await control.status()).components;
 }
 
 async function upstreams(): Promise<string[]> {
@@ -86,7 +82,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
 function actionContext(service: string): ActionContext {
   return {
     service,
-    sandbox: new SandboxClient(control, token),
+    sandbox: control,
     token,
     timeoutMs: 10_000,
     verifyTimeoutMs: 20_000,
@@ -132,14 +128,14 @@ describe('scale-out', () => {
     expect(Math.min(...served), `per instance: ${served.join(', ')}`).toBeGreaterThanOrEqual(5);
 
     // Restarts of a replica are counted, in status and in process_restarts_total{replica}.
-    const restarted = await fetch(`${control}/services/ml-service-2/restart`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const restarted = await control.call('POST', '/services/ml-service-2/restart', { timeoutMs: 30_000 });
     expect(restarted.status).toBe(200);
     expect((await status()).find((c) => c.name === 'ml-service-2')).toMatchObject({ state: 'ready', restarts: 1 });
-    expect(await (await fetch(`${control}/metrics`)).text()).toMatch(/process_restarts_total\{service="ml-service",replica="ml-service-2"\} 1/);
+    expect((await control.call('GET', '/metrics')).text).toMatch(/process_restarts_total\{service="ml-service",replica="ml-service-2"\} 1/);
     expect(isAlive(pid)).toBe(false);
 
     // A gateway restarted while ml-service is scaled out takes every instance from its environment.
-    expect((await fetch(`${control}/services/api-gateway/restart`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await control.call('POST', '/services/api-gateway/restart', { timeoutMs: 30_000 })).status).toBe(200);
     expect(await upstreams()).toEqual([primaryUrl, replicaUrl]);
 
     // The count that runs: nothing changes.

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { PidRegistry } from '../../../scripts/runtime/processes/pid-registry.ts';
 import { Supervisor } from '../../../scripts/runtime/supervisor.ts';
 import { findService } from '../../../scripts/stack/catalog.ts';

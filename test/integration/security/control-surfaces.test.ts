@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { PidRegistry } from '../../../scripts/runtime/processes/pid-registry.ts';
 import { portPlan } from '../../../scripts/stack/catalog.ts';
 import { runCli } from '../../helpers/cli.ts';

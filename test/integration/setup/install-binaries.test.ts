@@ -4,7 +4,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 
 /**
  * The setup step (`npm test`/`npm run sandbox` pre-script) on a machine without the native

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../../scripts/alerting/notification-sink/config.ts';
 import { createSinkMetrics } from '../../../scripts/alerting/notification-sink/metrics.ts';
 import { fromPagerDuty, fromSlack } from '../../../scripts/alerting/notification-sink/normalize.ts';
-import { pagerDutyEventSchema, slackBodySchema, validate, webhookBodySchema } from '../../../scripts/alerting/notification-sink/schemas.ts';
+import { webhookBodySchema } from '../../../scripts/alerting/webhook-body.ts';
+import { pagerDutyEventSchema, slackBodySchema, validate } from '../../../scripts/alerting/notification-sink/schemas.ts';
 import { buildSinkApp } from '../../../scripts/alerting/notification-sink/server.ts';
 import { DeliveryStore } from '../../../scripts/alerting/notification-sink/store.ts';
 import type { Delivery } from '../../../scripts/alerting/notification-sink/types.ts';
@@ -68,7 +69,7 @@ describe('body validation', () => {
   it('names the bad field path of a webhook body', () => {
     const bad = webhook();
     (bad.alerts[0] as Record<string, unknown>).labels = 'nope';
-    expect(issues(validate(webhookBodySchema, bad))).toEqual(['alerts.0.labels: expected object, received string']);
+    expect(issues(validate(webhookBodySchema, bad))).toEqual(['alerts[0].labels: expected object, received string']);
     expect(issues(validate(webhookBodySchema, webhook({ version: '3' })))[0]).toMatch(/^version: /);
     expect(issues(validate(webhookBodySchema, webhook({ status: 'pending' })))[0]).toMatch(/^status: /);
     expect(issues(validate(webhookBodySchema, webhook({ alerts: [] })))[0]).toMatch(/^alerts: /);
@@ -81,7 +82,7 @@ describe('body validation', () => {
     expect(validate(slackBodySchema, slack()).ok).toBe(true);
     expect(validate(slackBodySchema, { channel: '#x', text: LINES }).ok).toBe(true);
     expect(issues(validate(slackBodySchema, { channel: '#x' }))[0]).toMatch(/^attachments: .*text/);
-    expect(issues(validate(slackBodySchema, slack({ attachments: [{ text: 5 }] })))[0]).toMatch(/^attachments\.0\.text: expected string/);
+    expect(issues(validate(slackBodySchema, slack({ attachments: [{ text: 5 }] })))[0]).toMatch(/^attachments\[0\]\.text: expected string/);
     expect(issues(validate(slackBodySchema, slack({ channel: ['#x'] })))[0]).toMatch(/^channel: /);
   });
 
@@ -202,7 +203,7 @@ describe('HTTP API (in-process)', () => {
     (bad.alerts[0] as Record<string, unknown>).labels = 'nope';
     const r = await post('/webhook/log', bad);
     expect(r.statusCode).toBe(400);
-    expect(r.json().error).toContain('alerts.0.labels: expected object');
+    expect(r.json().error).toContain('alerts[0].labels: expected object');
 
     const s = await post('/slack/slack', { channel: '#x' });
     expect([s.statusCode, s.json().error]).toEqual([400, expect.stringMatching(/^attachments: /)]);

@@ -1,13 +1,14 @@
+import { ControlClient } from '../../../scripts/core/control-client.ts';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SandboxClient, type ActionContext, type ActionOutcome } from '../../../scripts/alerting/remediation/actions/index.ts';
+import { type ActionContext, type ActionOutcome } from '../../../scripts/alerting/remediation/actions/index.ts';
 import { RemediationController } from '../../../scripts/alerting/remediation/controller.ts';
 import { createMetrics } from '../../../scripts/alerting/remediation/metrics.ts';
 import type { ActionSpec, PlaybookSet } from '../../../scripts/alerting/remediation/playbook-schema.ts';
 import { validatePlaybooks } from '../../../scripts/alerting/remediation/playbook-validate.ts';
 import { ActionStore } from '../../../scripts/alerting/remediation/records.ts';
 import { SafetyGate } from '../../../scripts/alerting/remediation/safety.ts';
-import type { WebhookBody } from '../../../scripts/alerting/remediation/webhook-schema.ts';
+import type { WebhookBody } from '../../../scripts/alerting/webhook-body.ts';
 
 const PLAYBOOKS = `
 defaults: { cooldown: 30s, maxAttempts: 2, window: 10m }
@@ -29,7 +30,7 @@ function playbooks(): PlaybookSet {
 }
 
 function body(alertname: string, service: string, status: 'firing' | 'resolved' = 'firing', fingerprint = 'fp1'): WebhookBody {
-  return { version: '4', status, alerts: [{ status, labels: { alertname, service }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', fingerprint }] };
+  return { version: '4', groupKey: '{}:{}', receiver: 'remediation', status, alerts: [{ status, labels: { alertname, service }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', fingerprint }] };
 }
 
 function setup(run: (spec: ActionSpec, ctx: ActionContext) => Promise<ActionOutcome>, dryRun = false) {
@@ -39,7 +40,7 @@ function setup(run: (spec: ActionSpec, ctx: ActionContext) => Promise<ActionOutc
     playbooks: playbooks(),
     store,
     gate: new SafetyGate(() => now),
-    sandbox: new SandboxClient('http://127.0.0.1:1', 't'),
+    sandbox: new ControlClient('http://127.0.0.1:1', 't'),
     token: 't',
     dryRun,
     log: pino({ level: 'silent' }),

@@ -1,7 +1,8 @@
 import { relative } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SPEC, generate, PROJECT_ROOT, staleFiles } from '../../../scripts/alerting/slo/generate.ts';
+import { DEFAULT_SPEC, generate, staleFiles } from '../../../scripts/alerting/slo/generate.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { errorRatioExpr, renderGroup, scalePairs, windowsOf, type AlertingRule, type RecordingRule } from '../../../scripts/alerting/slo/render.ts';
 import { loadSpec, parseFactor, parseSpec, type Scale } from '../../../scripts/alerting/slo/spec.ts';
 import { errorBudget, formatWindow, leMatcherRegex, MIN_SCRAPES_PER_WINDOW, scaleWindow } from '../../../scripts/alerting/slo/windows.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderAlertmanagerReceivers, SNS_RECEIVER } from '../../../scripts/runtime/config/alertmanager-receivers.ts';
-import { COMPOSE_FILE } from '../../../scripts/stack/compose-file.ts';
+import { COMPOSE_FILE } from '../../../scripts/runtime/docker/compose-file.ts';
 
 /** The SNS receiver in alertmanager.yml, its two renderings, and the compose copy (amtool checks: test/integration/alerting). */
 interface Route {

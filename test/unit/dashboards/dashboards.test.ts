@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { FAULT_ANNOTATION_TAGS, faultAnnotationTags } from '../../../scripts/scenario/observers/grafana-annotations.ts';
 import { allPanels, dashboardQueries, loadDashboards, renderVariables, variableSelector, type DatasourceRef } from '../../../scripts/stack/dashboards.ts';
 
@@ -43,7 +43,7 @@ function knownMetrics(): Set<string> {
   const fromCode = (text: string) => [...text.matchAll(/name: '([a-z_:]+)'/g)].map((m) => m[1]!);
   const sources = [
     ...['sample-services/shared/metrics.ts', 'sample-services/ml-service/metrics.ts', 'sample-services/api-gateway/metrics.ts'],
-    'scripts/runtime/supervisor.ts',
+    'scripts/runtime/supervisor-metrics.ts',
   ];
   for (const f of sources) for (const n of fromCode(read(f))) known.add(n);
   // prom-client's default metrics, by the names its own source gives them.

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { imageVariable } from '../../../scripts/runtime/docker/container-plan.ts';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { COMPOSE_FILE, COMPOSE_HOST, composeFileText } from '../../../scripts/stack/compose-file.ts';
+import { COMPOSE_FILE, COMPOSE_HOST, composeFileText } from '../../../scripts/runtime/docker/compose-file.ts';
 import { sampleServiceNames, services, stackComponents } from '../../../scripts/stack/catalog.ts';
 
 interface ComposeService {
@@ -26,13 +26,13 @@ const configFor = (service: string, target: string) => {
 
 describe('compose/docker-compose.yml', () => {
   it('is what the generator makes from the catalog today', () => {
-    // On failure: npx tsx scripts/stack/compose-file.ts --write, and commit the result.
+    // On failure: npx tsx scripts/runtime/docker/compose-file.ts --write, and commit the result.
     expect(committed).toBe(composeFileText());
   });
 
   it('says it is generated and how to regenerate it', () => {
     expect(committed.split('\n')[0]).toMatch(/^# GENERATED/);
-    expect(committed).toContain('npx tsx scripts/stack/compose-file.ts --write');
+    expect(committed).toContain('npx tsx scripts/runtime/docker/compose-file.ts --write');
   });
 
   it.each(stackComponents.map((c) => [c.name, c] as const))('%s: image, ports, memory, host access and labels from the catalog', (name, spec) => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../../scripts/core/errors.ts';
 import { FAULT_TYPES } from '../../../scripts/faults/catalog.ts';
 import { reporterNames } from '../../../scripts/reporters/index.ts';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { services, stackComponents } from '../../../scripts/stack/catalog.ts';
 
 const read = (file: string) => readFileSync(join(PROJECT_ROOT, file), 'utf8');

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SandboxError } from '../../../scripts/core/errors.ts';
-import { LoadDriver, type LoadProfile } from '../../../scripts/load/driver.ts';
+import { LoadDriver } from '../../../scripts/load/driver.ts';
+import type { LoadProfile } from '../../../scripts/load/profile.ts';
 import { k6MissingError } from '../../../scripts/load/k6/binary.ts';
 import { k6Container } from '../../../scripts/load/k6/container.ts';
 import {

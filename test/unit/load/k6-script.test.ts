@@ -1,7 +1,7 @@
 import type { Options } from 'k6/options';
 import { describe, expect, it } from 'vitest';
 import { isSandboxError } from '../../../scripts/core/errors.ts';
-import { pickRequest, type RequestMixEntry } from '../../../scripts/load/driver.ts';
+import { pickRequest, type RequestMixEntry } from '../../../scripts/load/profile.ts';
 import { k6Options, k6Scenario, timeUnitScale } from '../../../scripts/load/k6/options.ts';
 import { generateK6Script, type K6ScriptInput } from '../../../scripts/load/k6/script.ts';
 import { predictBodies } from '../../../scripts/load/payloads.ts';

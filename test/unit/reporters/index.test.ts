@@ -7,8 +7,8 @@ import { createReporters, reporterNames } from '../../../scripts/reporters/index
 import { passedCrash, suite } from './fixtures.ts';
 
 describe('createReporters', () => {
-  it('knows terminal, json, junit, html and markdown', () => {
-    expect(reporterNames).toEqual(['terminal', 'json', 'junit', 'html', 'markdown']);
+  it('knows terminal, json, junit, html, markdown and scorecard', () => {
+    expect(reporterNames).toEqual(['terminal', 'json', 'junit', 'html', 'markdown', 'scorecard']);
   });
 
   it('creates reporters in the order named, each once, accepting comma lists', () => {
@@ -25,7 +25,7 @@ describe('createReporters', () => {
       caught = e;
     }
     expect(caught).toBeInstanceOf(SandboxError);
-    expect(caught).toMatchObject({ code: 'INVALID_ARGUMENT', exitCode: 2, message: 'unknown reporters: xml, tap', hint: 'known reporters: terminal, json, junit, html, markdown' });
+    expect(caught).toMatchObject({ code: 'INVALID_ARGUMENT', exitCode: 2, message: 'unknown reporters: xml, tap', hint: 'known reporters: terminal, json, junit, html, markdown, scorecard' });
   });
 
   it('wires the report dir, stream and quiet mode through', async () => {
@@ -39,11 +39,14 @@ describe('createReporters', () => {
       for (const e of result.timeline) r.onEvent?.(result.name, e);
       r.onScenarioEnd?.(result);
     }
-    for (const r of reporters) await r.onSuiteEnd(suite([result]));
-    expect(readdirSync(dir).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'report.md']);
+    for (const r of reporters) await r.onInit?.({ reportDir: dir, scenarios: [] });
+    for (const r of reporters) await r.onSuiteEnd?.(suite([result]));
+    expect(readdirSync(dir).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'report.md', 'scorecard.html', 'scorecard.json']);
     expect(readFileSync(summary, 'utf8')).toContain('| service-crash | ✅ passed |');
     const text = chunks.join('');
     expect(text).not.toContain('fault-start');
-    expect(text.trimEnd().split('\n').at(-1)).toBe('1 passed, 0 failed');
+    // The terminal's closing line, then the scorecard's figures.
+    expect(text).toContain('\n1 passed, 0 failed\n');
+    expect(text.trimEnd().split('\n').at(-1)).toBe(`scorecard: ${dir}/scorecard.html`);
   });
 });

@@ -100,7 +100,7 @@ describe('report.json', () => {
     writeFileSync(file, '');
     await expect(new JsonReporter(join(file, 'reports')).onSuiteEnd(suite([]))).rejects.toMatchObject({
       name: 'SandboxError',
-      code: 'INVALID_ARGUMENT',
+      code: 'WRITE_FAILED',
       message: expect.stringContaining(join(file, 'reports', 'report.json')),
     });
   });

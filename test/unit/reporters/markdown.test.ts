@@ -96,7 +96,7 @@ describe('MarkdownReporter', () => {
     const summary = join(tmp, 'no-such-dir', 'summary');
     await expect(new MarkdownReporter(join(tmp, 'reports'), { GITHUB_STEP_SUMMARY: summary }).onSuiteEnd(suite([passedCrash()]))).rejects.toMatchObject({
       name: 'SandboxError',
-      code: 'INVALID_ARGUMENT',
+      code: 'WRITE_FAILED',
       message: expect.stringContaining(summary),
     });
   });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { JsonReporter } from '../../../scripts/reporters/json.ts';
 import { REPORT_SCHEMA_FILE, REPORT_SCHEMA_ID } from '../../../scripts/reporters/report-schema.ts';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import type { ScenarioResult, SuiteReport } from '../../../scripts/scenario/result.ts';
 import { erroredCrash, failedCrash, nastyName, passedCrash, skipped, suite } from './fixtures.ts';
 

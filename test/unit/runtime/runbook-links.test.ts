@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderRunbookLinks, renderRunbookLinksIn } from '../../../scripts/runtime/config/runbook-links.ts';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { copyScenarioRules } from '../../../scripts/scenario/prepare.ts';
 import { lintAlerts } from '../../../scripts/scenario/lint.ts';
 import { portPlan } from '../../../scripts/stack/catalog.ts';

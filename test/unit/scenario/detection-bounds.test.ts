@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionFrom } from '../../../scripts/runtime/connection.ts';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { stateLayout } from '../../../scripts/runtime/state.ts';
 import { parseNameMatcher, type Expectation, type Scenario } from '../../../scripts/scenario/model.ts';
 import {

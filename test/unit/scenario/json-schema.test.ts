@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { renderScenarioJsonSchema, scenarioJsonSchema } from '../../../scripts/scenario/json-schema.ts';
 
 describe('scenario JSON Schema', () => {

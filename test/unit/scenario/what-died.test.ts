@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ControlClient } from '../../../scripts/core/control-client.ts';
 import type { SandboxConnection } from '../../../scripts/runtime/connection.ts';
 import type { StatusDocument } from '../../../scripts/runtime/control-api.ts';
 import type { ComponentStatus } from '../../../scripts/runtime/types.ts';
@@ -11,6 +12,7 @@ const conn = (status: () => Promise<StatusDocument>): SandboxConnection => ({
   session: 's',
   controlUrl: 'http://127.0.0.1:9400',
   chaosToken: 't',
+  control: new ControlClient('http://127.0.0.1:9400', 't'),
   prometheusConfigDir: '/x',
   alertmanagerConfigDir: '/y',
   stateDir: '/state',

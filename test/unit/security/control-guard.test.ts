@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authHeaders, checkControlRequest, checkHostAndOrigin, presentedToken, tokenMatches } from '../../../scripts/core/control-guard.ts';
 import { addReceiverAuthorization } from '../../../scripts/runtime/config/alertmanager-receivers.ts';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { grafanaOriginPattern, prometheus } from '../../../scripts/stack/components/prometheus.ts';
 
 /** The checks every control surface runs (scripts/core/control-guard.ts), on headers as Node parses them. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildContainerPlans } from '../../../scripts/runtime/docker/container-plan.ts';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { findStackComponent, portPlan, stackComponents } from '../../../scripts/stack/catalog.ts';
 import type { LaunchContext, StackComponentSpec } from '../../../scripts/stack/types.ts';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { discoveryFiles, type TargetAddressing } from '../../../scripts/stack/scrape-targets.ts';
 
 const addressing = (runs?: (c: string) => boolean): TargetAddressing => ({

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAULT_TYPES } from '../../../scripts/faults/catalog.ts';
-import { PROJECT_ROOT } from '../../../scripts/runtime/paths.ts';
+import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { BUILTIN_SCENARIO_DIR, scenarioFilesIn } from '../../../scripts/scenario/discover.ts';
 import { loadScenario } from '../../../scripts/scenario/loader.ts';
 import { matcherText } from '../../../scripts/scenario/model.ts';

@@ -19,8 +19,7 @@ export async function clearFaults(spec: ActionSpecOf<'clear-faults'>, ctx: Actio
     notes.push(`faults not cleared in place (${(e as Error).message})`);
   }
   if (spec.stopRestartLoop) {
-    const path = `/services/${ctx.service}/restart-policy`;
-    expectOk(await call('PUT', `${ctx.sandbox.baseUrl}${path}`, { body: { policy: 'never' }, token: ctx.sandbox.token, timeoutMs: ctx.timeoutMs, signal: ctx.signal }), `PUT ${path}`);
+    await ctx.sandbox.setRestartPolicy(ctx.service, { policy: 'never' }, ctx.signal);
     await restartService(ctx);
     notes.push('restart policy never, restarted');
   }

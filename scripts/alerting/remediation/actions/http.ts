@@ -1,3 +1,4 @@
+import { waitFor, type WaitStrategy } from '../../../core/wait.ts';
 import { authHeaders } from '../../../core/control-guard.ts';
 
 /** Small HTTP helpers the actions share: every call has a timeout, every failure a reason. */
@@ -69,22 +70,26 @@ export function truncate(text: string, max = 300): string {
 }
 
 /**
- * Polls `check` until it reports ok, or fails after `timeoutMs` with what it last observed.
- * A check that throws counts as not yet (the service may still be coming up).
+ * Looks at `check` until it reports ok, or fails after `timeoutMs` with what it last observed
+ * (core/wait.ts). A check that throws counts as not yet (the service may still be coming up).
  */
 export async function verify(what: string, timeoutMs: number, check: () => Promise<{ ok: boolean; observed: string }>, signal?: AbortSignal, intervalMs = 250): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let observed = 'nothing yet';
-  for (;;) {
-    try {
+  const strategy: WaitStrategy<string> = {
+    what,
+    async check() {
       const r = await check();
-      observed = r.observed;
-      if (r.ok) return observed;
-    } catch (e) {
-      observed = (e as Error).message;
-    }
+      return r.ok ? { done: true, value: r.observed } : { done: false, observed: r.observed };
+    },
+  };
+  try {
+    return await waitFor(strategy, {
+      timeoutMs,
+      intervalMs,
+      ...(signal ? { signal } : {}),
+      onTimeout: (observed) => new ActionFailure(`${what}: not verified within ${timeoutMs / 1000}s (last seen: ${observed})`),
+    });
+  } catch (e) {
     if (signal?.aborted) throw new ActionFailure(`${what}: cancelled (controller shutting down)`);
-    if (Date.now() >= deadline) throw new ActionFailure(`${what}: not verified within ${timeoutMs / 1000}s (last seen: ${observed})`);
-    await new Promise((ok) => setTimeout(ok, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));
+    throw e;
   }
 }

@@ -4,9 +4,9 @@ import { clearFaults } from './clear-faults.ts';
 import { rollbackModel } from './rollback-model.ts';
 import { restart } from './restart.ts';
 import { scaleOut } from './scale-out.ts';
-import type { ActionContext, ActionOutcome, Describer, Executor } from './types.ts';
+import type { ActionContext, ActionOutcome, Describer, ActionExecutor } from './types.ts';
 
-const executors: { [K in ActionName]: Executor<K> } = {
+const executors: { [K in ActionName]: ActionExecutor<K> } = {
   restart,
   'rollback-model': rollbackModel,
   'circuit-breaker': circuitBreaker,
@@ -23,7 +23,7 @@ const describers: { [K in ActionName]: Describer<K> } = {
 };
 
 export function runAction(spec: ActionSpec, ctx: ActionContext): Promise<ActionOutcome> {
-  return (executors[spec.action] as Executor<ActionName>)(spec as never, ctx);
+  return (executors[spec.action] as ActionExecutor<ActionName>)(spec as never, ctx);
 }
 
 export function describeAction(spec: ActionSpec, service: string): string {
@@ -31,5 +31,4 @@ export function describeAction(spec: ActionSpec, service: string): string {
 }
 
 export { ActionFailure } from './http.ts';
-export { SandboxClient } from './sandbox-client.ts';
 export type { ActionContext, ActionOutcome } from './types.ts';

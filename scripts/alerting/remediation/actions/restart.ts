@@ -1,10 +1,9 @@
-import { call, expectOk, verify } from './http.ts';
+import { verify } from './http.ts';
 import type { ActionContext } from './types.ts';
 
 /** Restarts a supervised service through the control API (it answers once the service is ready again). */
 export async function restartService(ctx: ActionContext): Promise<string> {
-  const path = `/services/${ctx.service}/restart`;
-  expectOk(await call('POST', `${ctx.sandbox.baseUrl}${path}`, { token: ctx.sandbox.token, timeoutMs: ctx.timeoutMs, signal: ctx.signal }), `POST ${path}`);
+  await ctx.sandbox.restart(ctx.service, { timeoutMs: ctx.timeoutMs, signal: ctx.signal });
   return verify(`${ctx.service} ready`, ctx.verifyTimeoutMs, () => ctx.sandbox.readyCheck(ctx.service, ctx.signal), ctx.signal);
 }
 

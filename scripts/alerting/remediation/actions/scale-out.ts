@@ -34,11 +34,10 @@ interface ScaleReply {
  */
 export async function scaleOut(spec: ActionSpecOf<'scale-out'>, ctx: ActionContext) {
   const path = `/services/${ctx.service}/scale`;
-  const url = `${ctx.sandbox.baseUrl}${path}`;
-  const before = scaleReply(expectOk(await call('GET', url, { token: ctx.sandbox.token, timeoutMs: ctx.timeoutMs, signal: ctx.signal }), `GET ${path}`).json(), `GET ${path}`);
+  const before = scaleReply(await ctx.sandbox.scaleState(ctx.service, ctx.signal), `GET ${path}`);
   const target = Math.max(before.replicas, spec.replicas);
   const reply = scaleReply(
-    expectOk(await call('POST', url, { body: { replicas: target }, token: ctx.sandbox.token, timeoutMs: ctx.timeoutMs, signal: ctx.signal }), `POST ${path}`).json(),
+    await ctx.sandbox.scale(ctx.service, target, { timeoutMs: ctx.timeoutMs, signal: ctx.signal }),
     `POST ${path}`,
   );
   const names = reply.instances.map((i) => i.name);
@@ -46,7 +45,7 @@ export async function scaleOut(spec: ActionSpecOf<'scale-out'>, ctx: ActionConte
   // The control API's own answer: no poll can change it.
   if (names.length !== target) throw new ActionFailure(`POST ${path} listed ${names.length} instance(s), expected ${target}`);
   const observed = await verify(`${ctx.service} at ${target} healthy instance(s), routed`, ctx.verifyTimeoutMs, async () => {
-    const components = await ctx.sandbox.components(ctx.signal);
+    const components = (await ctx.sandbox.status(ctx.signal)).components;
     const urls: string[] = [];
     const seen: string[] = [];
     for (const name of names) {

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { ActionName, ActionSpecOf } from '../playbook-schema.ts';
-import type { SandboxClient } from './sandbox-client.ts';
+import type { ControlClient } from '../../../core/control-client.ts';
 
 export interface ActionContext {
   service: string;
-  sandbox: SandboxClient;
+  /** The sandbox's control API. */
+  sandbox: ControlClient;
   /** x-chaos-token for the services' operator endpoints. */
   token: string | undefined;
   /** Per HTTP call. */
@@ -19,7 +20,7 @@ export interface ActionOutcome {
   detail: string;
 }
 
-export type Executor<K extends ActionName> = (spec: ActionSpecOf<K>, ctx: ActionContext) => Promise<ActionOutcome>;
+export type ActionExecutor<K extends ActionName> = (spec: ActionSpecOf<K>, ctx: ActionContext) => Promise<ActionOutcome>;
 
 /** What an action would do, for dry-run records and logs. */
 export type Describer<K extends ActionName> = (spec: ActionSpecOf<K>, service: string) => string;

@@ -1,26 +1,26 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
-import { buildContainerPlan } from '../runtime/docker/container-plan.ts';
-import { CONTROL_PORT, services, stackComponents } from './catalog.ts';
-import { discoveryFiles } from './scrape-targets.ts';
-import type { StackComponentSpec } from './types.ts';
+import { PROJECT_ROOT } from '../../core/paths.ts';
+import { buildContainerPlan } from './container-plan.ts';
+import { CONTROL_PORT, services, stackComponents } from '../../stack/catalog.ts';
+import { discoveryFiles } from '../../stack/scrape-targets.ts';
+import type { StackComponentSpec } from '../../stack/types.ts';
 
 /**
  * compose/docker-compose.yml, generated from the component catalog through the docker runtime's
  * own container plan, so `docker compose up` runs the same images, flags and memory limits as
  * `--runtime docker`. A unit test fails when the committed file drifts.
  */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const COMPOSE_FILE = join(ROOT, 'compose', 'docker-compose.yml');
+export const COMPOSE_FILE = join(PROJECT_ROOT, 'compose', 'docker-compose.yml');
 /** What containers call the host under compose (extra_hosts: host-gateway). */
 export const COMPOSE_HOST = 'host.docker.internal';
 /** Entries of compose/<x>/ that are not configuration, or that the sandbox writes per run. */
 const NOT_CONFIG = new Set(['tests', 'targets', 'scenario-rules']);
 
-const HEADER = `# GENERATED from the component catalog (scripts/stack/catalog.ts) by scripts/stack/compose-file.ts.
-# Do not edit: regenerate with \`npx tsx scripts/stack/compose-file.ts --write\`
+const HEADER = `# GENERATED from the component catalog (scripts/stack/catalog.ts) by scripts/runtime/docker/compose-file.ts.
+# Do not edit: regenerate with \`npx tsx scripts/runtime/docker/compose-file.ts --write\`
 # (a unit test fails when this file and the catalog disagree).
 #
 # The stack only: the same images, flags, ports and memory limits as \`--runtime docker\`, with
@@ -48,14 +48,14 @@ export function composeDocument(): Record<string, unknown> {
     const plan = buildContainerPlan(spec, {
       components: stackComponents,
       hostPort: (c, p) => stackComponents.find((s) => s.name === c)!.ports[p]!,
-      configDir: () => `./${relative(join(ROOT, 'compose'), join(ROOT, spec.configSource))}`,
-      projectPath: (rel) => relative(join(ROOT, 'compose'), join(ROOT, rel)),
+      configDir: () => `./${relative(join(PROJECT_ROOT, 'compose'), join(PROJECT_ROOT, spec.configSource))}`,
+      projectPath: (rel) => relative(join(PROJECT_ROOT, 'compose'), join(PROJECT_ROOT, rel)),
       labels: { 'org.observability-sandbox.compose': 'true' },
       // Never the generating shell's: secrets and image overrides are compose variables below.
       hostEnv: {},
     });
     const overlay = overlays(spec);
-    const mounted = readdirSync(join(ROOT, spec.configSource))
+    const mounted = readdirSync(join(PROJECT_ROOT, spec.configSource))
       .filter((e) => !NOT_CONFIG.has(e) && !(e in overlay))
       .sort();
     const serviceConfigs = Object.entries(overlay).map(([path, content]) => {
@@ -113,7 +113,7 @@ function overlays(spec: StackComponentSpec): Record<string, string> {
     for (const [job, groups] of Object.entries(files)) out[`targets/${job}.json`] = json(groups);
   }
   // Any top-level config file naming a receiver's loopback URL gets the host's name instead.
-  const dir = join(ROOT, spec.configSource);
+  const dir = join(PROJECT_ROOT, spec.configSource);
   for (const e of readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile())) {
     const text = readFileSync(join(dir, e), 'utf8');
     let rewritten = text;
@@ -137,7 +137,7 @@ function main(argv: string[]): void {
     console.log(`wrote ${relative(process.cwd(), COMPOSE_FILE)}`);
   } else if (argv.includes('--check')) {
     if (readFileSync(COMPOSE_FILE, 'utf8') !== text) {
-      console.error(`${relative(process.cwd(), COMPOSE_FILE)} is out of date: run \`npx tsx scripts/stack/compose-file.ts --write\``);
+      console.error(`${relative(process.cwd(), COMPOSE_FILE)} is out of date: run \`npx tsx scripts/runtime/docker/compose-file.ts --write\``);
       process.exitCode = 1;
     }
   } else {

@@ -1,8 +1,8 @@
-import { spread, type Spread } from '../core/percentile.ts';
-import { matchesName, type Scenario } from '../scenario/model.ts';
-import type { ScenarioResult } from '../scenario/result.ts';
-import type { EventOf, TimelineEvent } from '../scenario/timeline.ts';
-import { originSeconds } from '../scenario/verdict.ts';
+import { spread, type Spread } from '../../core/percentile.ts';
+import { matchesName, type Scenario } from '../../scenario/model.ts';
+import type { ScenarioResult } from '../../scenario/result.ts';
+import type { EventOf, TimelineEvent } from '../../scenario/timeline.ts';
+import { originSeconds } from '../../scenario/verdict.ts';
 
 /** One cell of the fault × alert matrix. */
 export interface MatrixCell {

@@ -1,5 +1,5 @@
-import type { Spread } from '../core/percentile.ts';
-import { escapeXml as esc } from '../reporters/escape.ts';
+import type { Spread } from '../../core/percentile.ts';
+import { escapeXml as esc } from '../escape.ts';
 import type { Scorecard } from './compute.ts';
 
 const pct = (r: number | null) => (r === null ? '—' : `${Math.round(r * 100)}%`);

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../../scripts/scenario/loader.ts';
 import type { ScenarioResult } from '../../../scripts/scenario/result.ts';
 import type { TimelineEvent } from '../../../scripts/scenario/timeline.ts';
-import { computeScorecard } from '../../../scripts/scorecard/compute.ts';
-import { renderScorecardHtml } from '../../../scripts/scorecard/html.ts';
+import { computeScorecard } from '../../../scripts/reporters/scorecard/compute.ts';
+import { renderScorecardHtml } from '../../../scripts/reporters/scorecard/html.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'scorecard-'));
 function scenario(name: string, yaml: string) {
