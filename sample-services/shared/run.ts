@@ -18,17 +18,17 @@ export interface StartOptions {
 
 /**
  * Starts a sample service: tracing first, then everything that loads `http` (dynamic imports,
- * so the HTTP instrumentation can patch it), then listen and the crash-loop checks.
+ * so the tracer provider exists before any module takes its tracer), then listen and the crash-loop checks.
  */
 export async function startService(defaultName: string, load: () => Promise<ServiceModule>, options: StartOptions = {}): Promise<RunningService> {
   const env = options.env ?? process.env;
   const config = readConfig(defaultName, env);
   let telemetry: Telemetry | undefined;
-  if (config.instrumented && !options.skipTelemetry) {
+  if (config.signals.traces && !options.skipTelemetry) {
     telemetry = startTelemetry({ serviceName: config.SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.exporter, env });
   }
   // Log lines also go to Loki (OTLP) when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set; the exporter is loaded only then.
-  const logsEndpoint = config.instrumented ? config.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT : undefined;
+  const logsEndpoint = config.signals.logs ? config.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT : undefined;
   const [{ createLogger }, { createMetrics }, { resumeCrashLoop }, { exitSoon, setLastWords }, module, shipping] = await Promise.all([
     import('./logger.ts'),
     import('./metrics.ts'),
@@ -37,12 +37,12 @@ export async function startService(defaultName: string, load: () => Promise<Serv
     load(),
     logsEndpoint ? import('./log-shipping.ts').then((m) => m.startLogShipping({ serviceName: config.SERVICE_NAME, endpoint: logsEndpoint, env })) : undefined,
   ]);
-  const log = createLogger(config.SERVICE_NAME, config.instrumented ? config.LOG_LEVEL : 'warn', shipping?.stream);
+  const log = createLogger(config.SERVICE_NAME, config.signals.logs ? config.LOG_LEVEL : 'warn', shipping?.stream);
   setLastWords(shipping ? () => shipping.shutdown(300) : undefined);
-  const metrics = createMetrics({ collectRuntime: config.instrumented });
+  const metrics = createMetrics({ collectRuntime: config.signals.metrics });
   const service = await module.build({ config, env, log, metrics });
   // CloudWatch metrics when AWS_ENDPOINT_URL is set (LocalStack); the SDK loads only then. Before listen: it adds a hook.
-  const cloudwatch = config.instrumented && env.AWS_ENDPOINT_URL ? (await import('./aws/cloudwatch.ts')).startCloudWatchMetrics({ app: service.app, service: config.SERVICE_NAME, env, log }) : undefined;
+  const cloudwatch = config.signals.metrics && env.AWS_ENDPOINT_URL ? (await import('./aws/cloudwatch.ts')).startCloudWatchMetrics({ app: service.app, service: config.SERVICE_NAME, env, log }) : undefined;
   // listen() answers with the bound address, which tells the real port when PORT=0.
   const url = await service.app.listen({ host: config.HOST, port: config.PORT });
   log.info({ url, instrumentation: config.SANDBOX_INSTRUMENTATION }, `${config.SERVICE_NAME} listening`);

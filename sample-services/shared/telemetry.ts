@@ -1,8 +1,9 @@
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, NoopSpanProcessor, SimpleSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { delayFromEnv } from './otel-env.ts';
 
@@ -24,8 +25,8 @@ export interface Telemetry {
 }
 
 /**
- * Starts tracing. Must run before `http` is first required (the HTTP instrumentation patches it
- * on load), so entry files import the app only after this resolves.
+ * Starts tracing: the global context manager, W3C propagator and tracer provider that the
+ * services' spans (http-tracing.ts, model.inference) and log lines' trace ids use.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const env = options.env ?? process.env;
@@ -47,27 +48,23 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         })
       : // No collector: spans still get ids, so logs and exemplars correlate, but nothing leaves.
         new NoopSpanProcessor();
-  const sdk = new NodeSDK({
+  // The SDK's parts wired by hand, as sdk-trace's README shows, instead of NodeSDK: NodeSDK
+  // loads every exporter it could build from the environment (gRPC, protobuf, Zipkin,
+  // Prometheus: about 0.5 s and 40 MiB per process) and, with no metric reader given, starts an
+  // OTLP metrics exporter that records every request a second time (the HTTP instrumentation's
+  // metrics) and sends them to Tempo, which takes no metrics. Prometheus scrapes prom-client's
+  // histogram. HTTP spans are made at the services' seams (http-tracing.ts), not by patching `http`.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
-    autoDetectResources: false,
     spanProcessors: [processor],
-    // Logs are shipped by log-shipping.ts, only when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set.
-    // An empty list stops NodeSDK from building its env default (an OTLP log exporter to
-    // OTEL_EXPORTER_OTLP_ENDPOINT/v1/logs, which would be Tempo).
-    logRecordProcessors: [],
-    instrumentations: [
-      new HttpInstrumentation({
-        // Probes and scrapes would drown the traces of real requests.
-        ignoreIncomingRequestHook: (req) => isOperationalPath(req.url ?? ''),
-        ignoreOutgoingRequestHook: (req) => isOperationalPath(req.path ?? ''),
-      }),
-    ],
   });
-  sdk.start();
+  trace.setGlobalTracerProvider(provider);
   return {
     // Flushes queued spans (BatchSpanProcessor.shutdown exports what is left), but never lets a
     // slow or dead collector hold up process exit.
-    shutdown: () => Promise.race([sdk.shutdown().catch(() => undefined), new Promise<void>((r) => setTimeout(r, 500).unref())]),
+    shutdown: () => Promise.race([provider.shutdown().catch(() => undefined), new Promise<void>((r) => setTimeout(r, 500).unref())]),
   };
 }
 
