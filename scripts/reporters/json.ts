@@ -69,6 +69,7 @@ function scenarioDocument(s: ScenarioResult): ScenarioDocument {
       detectionCeilingSeconds: num(m.detectionCeilingSeconds),
       notificationFloorSeconds: num(m.notificationFloorSeconds),
       notificationCeilingSeconds: num(m.notificationCeilingSeconds),
+      mttdOfCeiling: num(m.mttdOfCeiling),
     },
     expectations: s.expectations.map((e) => ({
       kind: e.kind,
@@ -77,6 +78,8 @@ function scenarioDocument(s: ScenarioResult): ScenarioDocument {
       observedSeconds: num(e.observedSeconds),
       withinSeconds: num(e.withinSeconds),
       message: e.message,
+      // alert expectations: the detection model's bounds and the observed time as a fraction of the ceiling
+      ...(e.floorSeconds !== undefined && e.ceilingSeconds !== undefined ? { floorSeconds: e.floorSeconds, ceilingSeconds: e.ceilingSeconds, ofCeiling: num(e.ofCeiling) } : {}),
     })),
     timeline: s.timeline.map(eventDocument),
     ...(s.load !== undefined ? { load: s.load } : {}),

@@ -6,7 +6,8 @@ import { LoadDriver, type LoadSummary } from '../load/driver.ts';
 import { predictBodies } from '../load/payloads.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { detectionBounds, type DetectionConfig } from './detection-bounds.ts';
-import { backendsOf, type FaultSpec, type Scenario } from './model.ts';
+import { detectionContext } from './detection-context.ts';
+import { backendsOf, type FaultSpec, type NameMatcher, type Scenario } from './model.ts';
 import { observeCorrelation, observeLogs, observeTrace } from './observers/lgtm.ts';
 import { findStackComponent } from '../stack/catalog.ts';
 import type { ComponentStatus } from '../runtime/types.ts';
@@ -54,6 +55,10 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
   let loadSummary: LoadSummary | undefined;
   let uninstallRules: (() => Promise<void>) | undefined;
   let error: SandboxError | undefined;
+  // When the reset forgot Prometheus' history (null: it is not ours, attached), and how much
+  // history there was when the scenario started: burn-rate windows fill from there.
+  let forgotAt: number | null = null;
+  let historyAtStart: number | null | undefined;
 
   try {
     const components = (await conn.status()).components;
@@ -64,7 +69,7 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     for (const n of need) {
       if (!urls[n]) throw new SandboxError('COMPONENT_DIED', `scenario ${scenario.name} needs ${n}, which this sandbox does not run`);
     }
-    await resetSandbox(conn, { remediation: options.remediation });
+    forgotAt = await resetSandbox(conn, { remediation: options.remediation });
     // An attached Prometheus is the team's: its configuration is not ours to change.
     if (conn.runtime !== 'attached') {
       uninstallRules = await installRunConfig(conn, urls.prometheus!, scenario.ruleFiles, `${scenario.name}-${randomBytes(3).toString('hex')}`);
@@ -100,6 +105,7 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     // The origin every `t`, fault schedule and observation window counts from: now, after the
     // reset and rule install (seconds that would otherwise cut the window short).
     timeline = new TimelineRecorder();
+    historyAtStart = forgotAt === null ? null : (performance.now() - forgotAt) / 1000;
     timeline.record({ kind: 'scenario-start', scenario: scenario.name });
     // Fault windows as Grafana annotations where Grafana is ready; nothing where it does not run.
     const annotator = grafanaFaultAnnotator(components, { scenario: scenario.name, timeline });
@@ -181,8 +187,10 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
   }
 
   const primary = primaryAlert(scenario);
-  const bounds = primary ? detectionBounds(options.detection, primary.alert) : null;
-  const expectations = error ? [] : [...evaluateExpectations(scenario, timeline.events), ...targetChecks(scenario, timeline)];
+  const context = detectionContext(scenario, historyAtStart);
+  const boundsOf = (e: { alert: NameMatcher; labels: Record<string, string> }) => detectionBounds(options.detection, e.alert, e.labels, context);
+  const bounds = primary ? boundsOf(primary) : null;
+  const expectations = error ? [] : [...evaluateExpectations(scenario, timeline.events, boundsOf), ...targetChecks(scenario, timeline)];
   const result: ScenarioResult = {
     name: scenario.name,
     file: scenario.file,
