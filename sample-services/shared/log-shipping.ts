@@ -31,6 +31,8 @@ export interface LogShipping {
 
 export interface LogShippingOptions {
   serviceName: string;
+  /** The resource's other attributes (OTEL_RESOURCE_ATTRIBUTES, decoded by serviceResource in otel-env.ts). */
+  attributes?: Record<string, string>;
   /** Full OTLP logs URL, e.g. http://127.0.0.1:3100/otlp/v1/logs (used as given, per the OTel spec for signal endpoints). */
   endpoint?: string;
   /** Tests may pass an exporter instead of an endpoint. */
@@ -55,7 +57,7 @@ export function startLogShipping(options: LogShippingOptions): LogShipping {
   const env = options.env ?? process.env;
   const exporter = options.exporter ?? new OTLPLogExporter({ url: options.endpoint, timeoutMillis: 2000 });
   const provider = new LoggerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    resource: resourceFromAttributes({ ...options.attributes, [ATTR_SERVICE_NAME]: options.serviceName }),
     processors: [
       new BatchLogRecordProcessor({
         exporter,

@@ -1,5 +1,6 @@
 import { readConfig, type ServiceConfig } from './config.ts';
 import type { ServiceModule } from './service.ts';
+import { serviceResource } from './otel-env.ts';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry.ts';
 
 export interface RunningService {
@@ -23,9 +24,14 @@ export interface StartOptions {
 export async function startService(defaultName: string, load: () => Promise<ServiceModule>, options: StartOptions = {}): Promise<RunningService> {
   const env = options.env ?? process.env;
   const config = readConfig(defaultName, env);
+  // The name in traces, OTLP logs, log lines and CloudWatch: OTEL_SERVICE_NAME and
+  // OTEL_RESOURCE_ATTRIBUTES as OpenTelemetry defines them, else SERVICE_NAME. The sandbox sets
+  // OTEL_SERVICE_NAME to the catalog name (supervisor.ts), the name its scrape targets carry as
+  // `service`; SERVICE_NAME keeps keying the chaos state, whatever the telemetry says.
+  const resource = serviceResource(env, config.SERVICE_NAME);
   let telemetry: Telemetry | undefined;
   if (config.signals.traces && !options.skipTelemetry) {
-    telemetry = startTelemetry({ serviceName: config.SERVICE_NAME, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.exporter, env });
+    telemetry = startTelemetry({ serviceName: resource.serviceName, attributes: resource.attributes, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.exporter, env });
   }
   // Log lines also go to Loki (OTLP) when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set; the exporter is loaded only then.
   const logsEndpoint = config.signals.logs ? config.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT : undefined;
@@ -35,17 +41,18 @@ export async function startService(defaultName: string, load: () => Promise<Serv
     import('./chaos/faults/crash-loop.ts'),
     import('./chaos/exit-soon.ts'),
     load(),
-    logsEndpoint ? import('./log-shipping.ts').then((m) => m.startLogShipping({ serviceName: config.SERVICE_NAME, endpoint: logsEndpoint, env })) : undefined,
+    logsEndpoint ? import('./log-shipping.ts').then((m) => m.startLogShipping({ serviceName: resource.serviceName, attributes: resource.attributes, endpoint: logsEndpoint, env })) : undefined,
   ]);
-  const log = createLogger(config.SERVICE_NAME, config.signals.logs ? config.LOG_LEVEL : 'warn', shipping?.stream);
+  const log = createLogger(resource.serviceName, config.signals.logs ? config.LOG_LEVEL : 'warn', shipping?.stream);
+  if (resource.problem) log.warn(resource.problem);
   setLastWords(shipping ? () => shipping.shutdown(300) : undefined);
   const metrics = createMetrics({ collectRuntime: config.signals.metrics });
   const service = await module.build({ config, env, log, metrics });
   // CloudWatch metrics when AWS_ENDPOINT_URL is set (LocalStack); the SDK loads only then. Before listen: it adds a hook.
-  const cloudwatch = config.signals.metrics && env.AWS_ENDPOINT_URL ? (await import('./aws/cloudwatch.ts')).startCloudWatchMetrics({ app: service.app, service: config.SERVICE_NAME, env, log }) : undefined;
+  const cloudwatch = config.signals.metrics && env.AWS_ENDPOINT_URL ? (await import('./aws/cloudwatch.ts')).startCloudWatchMetrics({ app: service.app, service: resource.serviceName, env, log }) : undefined;
   // listen() answers with the bound address, which tells the real port when PORT=0.
   const url = await service.app.listen({ host: config.HOST, port: config.PORT });
-  log.info({ url, instrumentation: config.SANDBOX_INSTRUMENTATION }, `${config.SERVICE_NAME} listening`);
+  log.info({ url, instrumentation: config.SANDBOX_INSTRUMENTATION }, `${resource.serviceName} listening`);
 
   // Crash-loop support both ways: the supervisor's env setting, and a loop injected via the chaos API.
   if (config.SANDBOX_CRASH_AFTER_MS !== undefined) {

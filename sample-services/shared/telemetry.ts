@@ -9,6 +9,8 @@ import { delayFromEnv } from './otel-env.ts';
 
 export interface TelemetryOptions {
   serviceName: string;
+  /** The resource's other attributes (OTEL_RESOURCE_ATTRIBUTES, decoded by serviceResource in otel-env.ts). */
+  attributes?: Record<string, string>;
   /**
    * OTLP/HTTP base URL (OTEL_EXPORTER_OTLP_ENDPOINT: Tempo's OTLP HTTP receiver in the sandbox);
    * spans go to `${otlpEndpoint}/v1/traces` as OTLP JSON. Without it spans are still created
@@ -57,7 +59,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    resource: resourceFromAttributes({ ...options.attributes, [ATTR_SERVICE_NAME]: options.serviceName }),
     spanProcessors: [processor],
   });
   trace.setGlobalTracerProvider(provider);

@@ -14,6 +14,8 @@ const program = new Command('sandbox')
 
 const runtimeOption = () =>
   new Option('--runtime <runtime>', 'auto (docker where an engine answers, else native), native or docker').default('auto');
+const withoutOption = () =>
+  new Option('--without <components>', 'leave optional stack components out, comma-separated, e.g. grafana,loki (env SANDBOX_WITHOUT)');
 const noRemediation = () => new Option('--no-remediation', 'the remediation controller observes and records, and acts on nothing');
 
 let exitCode: number = ExitCode.ok;
@@ -24,6 +26,7 @@ program
   .command('up')
   .description('start everything and print where it is; in the foreground Ctrl-C stops it all')
   .addOption(runtimeOption())
+  .addOption(withoutOption())
   .option('--detach', 'start in the background and return')
   .addOption(noRemediation())
   .action(async (o) => set((await import('./commands/up.ts')).upCommand({ ...globals(), ...o })));
@@ -31,6 +34,7 @@ program
 program
   .command('host', { hidden: true })
   .addOption(runtimeOption())
+  .addOption(withoutOption())
   .addOption(noRemediation())
   .action(async (o) => set((await import('./commands/up.ts')).hostCommand({ ...globals(), ...o })));
 
@@ -52,14 +56,15 @@ program
   .option('-n, --lines <n>', 'how many lines', '200')
   .action(async (component: string, o) => set((await import('./commands/logs.ts')).logsCommand(component, { ...globals(), ...o })));
 
-const reporterOption = () => new Option('--reporter <name...>', 'terminal, json, junit, html (default: terminal; all of them for test or with --report-dir)');
+const reporterOption = () => new Option('--reporter <name...>', 'terminal, json, junit, html, markdown (default: terminal; all of them for test or with --report-dir)');
 
 program
   .command('run <scenarios...>')
   .description('run scenario files, directories or built-in names against the running sandbox (starting one if none runs)')
   .addOption(runtimeOption())
+  .addOption(withoutOption())
   .addOption(noRemediation())
-  .option('--report-dir <dir>', 'write report.json, junit.xml and report.html here')
+  .option('--report-dir <dir>', 'write report.json, junit.xml, report.html and report.md here')
   .addOption(reporterOption())
   .option('-q, --quiet', 'print only each scenario’s start and result, not every event')
   .option('--attach', 'judge a Prometheus and Alertmanager you already run instead of starting the sandbox’s own')
@@ -73,6 +78,7 @@ program
   .command('test [scenarios...]')
   .description('for CI: start a sandbox, run the scenarios (default: scenarios/), write reports, tear down; exit 0 only if all passed')
   .addOption(runtimeOption())
+  .addOption(withoutOption())
   .addOption(noRemediation())
   .option('--report-dir <dir>', 'where reports go (default: .sandbox/reports)')
   .option('--parallel <n>', 'run scenarios on n sandboxes side by side (auto: one per core, at most 3)', 'auto')
@@ -84,6 +90,13 @@ program
   .option('--loki-url <url>', 'with --attach: your Loki, for logs and correlation expectations (optional)')
   .option('--tempo-url <url>', 'with --attach: your Tempo, for trace and correlation expectations (optional)')
   .action(async (files: string[], o) => set((await import('./commands/run.ts')).runCommand(files, { ...globals(), ...o }, 'test')));
+
+program
+  .command('attach')
+  .description('judge a Prometheus and Alertmanager you already run (`run`/`test --attach`): what to add to them')
+  .command('config')
+  .description('print the scrape jobs and Alertmanager receivers and route to add, for this --state-dir and --port-offset')
+  .action(async () => set((await import('./commands/attach.ts')).attachConfigCommand(globals())));
 
 const silence = program.command('silence').description('maintenance windows: silence alerts in the running sandbox through Alertmanager');
 silence
@@ -115,6 +128,7 @@ program
   .command('scorecard [scenarios...]')
   .description('run the scenarios (default: scenarios/) several times and score the alerting: fault × alert matrix, coverage, precision, baseline false positives, MTTD per alert')
   .addOption(runtimeOption())
+  .addOption(withoutOption())
   .option('--repeat <n>', 'runs per scenario', '3')
   .option('--report-dir <dir>', 'where scorecard.json and scorecard.html go (default: .sandbox/reports)')
   .option('--parallel <n>', 'sandboxes side by side (auto: one per core, at most 3)', 'auto')
@@ -132,6 +146,7 @@ workshop
   .option('--quiet-period <duration>', 'override the drawn quiet period, e.g. 3s (tests, demos)')
   .option('--remediation', 'let the remediation controller act (off by default: trainees must)')
   .addOption(runtimeOption())
+  .addOption(withoutOption())
   .option('--json', 'machine-readable output')
   .action(async (o) => set((await ws()).workshopStartCommand({ ...globals(), ...o })));
 workshop

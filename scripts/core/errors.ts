@@ -26,6 +26,9 @@ export type SandboxErrorCode =
   | 'SANDBOX_ALREADY_RUNNING'
   | 'INJECTION_FAILED'
   | 'REMOTE_ERROR'
+  | 'IMAGE_UNAVAILABLE'
+  | 'COMPONENT_UNAVAILABLE'
+  | 'SANDBOX_DIED'
   | 'INTERRUPTED';
 
 const exitFor: Record<SandboxErrorCode, ExitCode> = {
@@ -42,6 +45,9 @@ const exitFor: Record<SandboxErrorCode, ExitCode> = {
   SANDBOX_ALREADY_RUNNING: ExitCode.environment,
   INJECTION_FAILED: ExitCode.environment,
   REMOTE_ERROR: ExitCode.environment,
+  IMAGE_UNAVAILABLE: ExitCode.environment,
+  COMPONENT_UNAVAILABLE: ExitCode.environment,
+  SANDBOX_DIED: ExitCode.environment,
   INTERRUPTED: ExitCode.interrupted,
 };
 

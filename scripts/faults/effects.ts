@@ -10,7 +10,7 @@ import type { FaultType } from './catalog.ts';
  * model bounds by its full range window.
  */
 
-/** The signals the model tells apart, by the metric they are read from (design.md's metric names). */
+/** The signals the model tells apart, by the metric they are read from (the metric names of docs/contracts.md, Telemetry). */
 export type SignalKind =
   | 'requests' // http_server_request_duration_seconds_count, all statuses
   | 'errors' // the same with a 5xx http_response_status_code

@@ -99,13 +99,13 @@ export class LoadDriver {
 
   /**
    * Work that must not delay the load once a scenario's clock runs: k6 in a container (docker
-   * runtime, no k6 binary) pulls its image and exposes the target's host port to containers now.
+   * runtime, no k6 binary) pulls its image now.
    * Nothing for the builtin engine or a k6 binary.
    */
   async prepare(): Promise<void> {
     if (this.k6?.kind !== 'container') return;
     const { prepareK6Container } = await import('./k6/container.ts');
-    await prepareK6Container(this.k6.image, this.profile.baseUrl);
+    await prepareK6Container(this.k6.image);
   }
 
   /** Resolves when the duration has passed (or stop() was called) and in-flight requests settled. */

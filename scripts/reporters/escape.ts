@@ -29,3 +29,15 @@ export function escapeXmlText(value: unknown): string {
 export function escapeXmlAttr(value: unknown): string {
   return escapeXml(value).replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 }
+
+/**
+ * Markdown inline text (a table cell, a list item) that renders as the characters given:
+ * everything that starts emphasis, code, links, images, HTML, entities, strikethrough, math
+ * (`$…$`) or ends a table cell is backslash-escaped (CommonMark lets any ASCII punctuation be),
+ * and a line break becomes `<br>` so a multi-line message stays in its cell.
+ */
+export function escapeMarkdown(value: unknown): string {
+  return String(value)
+    .replace(/[\\`*_[\]<>&|~$!#{}]/g, '\\$&')
+    .replace(/\r?\n/g, '<br>');
+}

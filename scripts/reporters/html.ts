@@ -95,7 +95,7 @@ function metricCards(s: ScenarioResult): string {
 }
 
 function expectationTable(s: ScenarioResult): string {
-  if (!s.expectations.length) return s.outcome === 'errored' ? '' : '<p class="empty">No expectations were judged.</p>';
+  if (!s.expectations.length) return s.outcome === 'errored' || s.outcome === 'skipped' ? '' : '<p class="empty">No expectations were judged.</p>';
   const rows = s.expectations.map(
     (e) =>
       `<tr class="${e.passed ? 'ok' : 'miss'}"><td>${e.passed ? '✓' : '✗'}</td><td>${esc(e.kind)}</td><td>${esc(e.name)}</td><td>${e.observedSeconds === null ? 'never' : esc(seconds(e.observedSeconds))}</td><td>${esc(seconds(e.withinSeconds))}</td><td>${e.ceilingSeconds === undefined ? '' : esc(`${ofCeilingText(e.ofCeiling) || '—'} (${bounds(e.floorSeconds ?? null, e.ceilingSeconds)})`)}</td><td>${esc(e.message)}</td></tr>`,

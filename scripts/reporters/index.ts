@@ -3,19 +3,23 @@ import type { Reporter } from '../scenario/result.ts';
 import { HtmlReporter } from './html.ts';
 import { JsonReporter } from './json.ts';
 import { JunitReporter } from './junit.ts';
+import { MarkdownReporter } from './markdown.ts';
 import { TerminalReporter, type OutputStream } from './terminal.ts';
 
 export { HtmlReporter, HTML_REPORT_FILE, renderHtml } from './html.ts';
 export { JsonReporter, JSON_REPORT_FILE, toReportDocument, type ReportDocument } from './json.ts';
 export { JunitReporter, JUNIT_REPORT_FILE, renderJunit } from './junit.ts';
+export { MarkdownReporter, MARKDOWN_REPORT_FILE, renderMarkdown } from './markdown.ts';
 export { TerminalReporter, type OutputStream, type TerminalOptions } from './terminal.ts';
 
-export const reporterNames = ['terminal', 'json', 'junit', 'html'] as const;
+export const reporterNames = ['terminal', 'json', 'junit', 'html', 'markdown'] as const;
 export type ReporterName = (typeof reporterNames)[number];
 
 export interface ReporterOptions {
-  /** Where json, junit and html write their files; created when missing. */
+  /** Where json, junit, html and markdown write their files; created when missing. */
   reportDir: string;
+  /** Where markdown finds GITHUB_STEP_SUMMARY (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** The terminal reporter's output (default process.stdout). */
   stream?: OutputStream;
   /** Terminal: only scenario start and end lines, not every event. */
@@ -27,6 +31,7 @@ const factories: Record<ReporterName, (o: ReporterOptions) => Reporter> = {
   json: (o) => new JsonReporter(o.reportDir),
   junit: (o) => new JunitReporter(o.reportDir),
   html: (o) => new HtmlReporter(o.reportDir),
+  markdown: (o) => new MarkdownReporter(o.reportDir, o.env),
 };
 
 const isReporterName = (n: string): n is ReporterName => (reporterNames as readonly string[]).includes(n);

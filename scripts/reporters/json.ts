@@ -1,18 +1,22 @@
 import type { ExpectationResult, Reporter, ScenarioMetrics, ScenarioResult, SuiteReport } from '../scenario/result.ts';
 import type { TimelineEvent } from '../scenario/timeline.ts';
+import type { z } from 'zod';
 import { countOutcomes, type OutcomeCounts } from './format.ts';
+import { REPORT_SCHEMA_ID, REPORT_SCHEMA_VERSION, type reportSchema } from './report-schema.ts';
 import { writeReportFile } from './write-file.ts';
 
 export const JSON_REPORT_FILE = 'report.json';
 
 /**
- * The report.json document (design.md, "Report"). Contract keys are listed explicitly and
- * missing values become null rather than disappearing, so consumers can rely on every key being
- * present; extra keys (startedAt, counts, file, targets, load, error) are additions.
+ * The report.json document (docs/contracts.md, "Report"; JSON Schema in docs/report.schema.json,
+ * named by `$schema`). Contract keys are listed explicitly and missing values become null rather
+ * than disappearing, so consumers can rely on every key being present.
  */
 export interface ReportDocument {
+  $schema: typeof REPORT_SCHEMA_ID;
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
   passed: boolean;
-  runtime: string;
+  runtime: SuiteReport['runtime'];
   startedAt: string;
   durationSeconds: number;
   counts: OutcomeCounts;
@@ -26,11 +30,14 @@ export interface ScenarioDocument {
   outcome: ScenarioResult['outcome'];
   durationSeconds: number;
   targets: ScenarioResult['targets'];
-  metrics: ScenarioMetrics;
+  /** mttdOfCeiling always written (null without a ceiling), like every other metric. */
+  metrics: ScenarioMetrics & { mttdOfCeiling: number | null };
   expectations: ExpectationResult[];
   timeline: TimelineDocumentEvent[];
   load?: ScenarioResult['load'];
   repeat?: ScenarioResult['repeat'];
+  /** Attached stacks: alerts left out of the verdict (already firing, or not about the sandbox). */
+  backgroundAlerts?: ScenarioResult['backgroundAlerts'];
   error?: ScenarioResult['error'];
 }
 
@@ -42,6 +49,8 @@ const num = (v: number | null | undefined): number | null => (typeof v === 'numb
 
 export function toReportDocument(report: SuiteReport): ReportDocument {
   return {
+    $schema: REPORT_SCHEMA_ID,
+    schemaVersion: REPORT_SCHEMA_VERSION,
     passed: report.passed,
     runtime: report.runtime,
     startedAt: report.startedAt,
@@ -84,6 +93,7 @@ function scenarioDocument(s: ScenarioResult): ScenarioDocument {
     timeline: s.timeline.map(eventDocument),
     ...(s.load !== undefined ? { load: s.load } : {}),
     ...(s.repeat !== undefined ? { repeat: s.repeat } : {}),
+    ...(s.backgroundAlerts !== undefined ? { backgroundAlerts: s.backgroundAlerts } : {}),
     ...(s.error !== undefined ? { error: s.error } : {}),
   };
 }
@@ -106,3 +116,8 @@ export class JsonReporter implements Reporter {
     await writeReportFile(this.reportDir, JSON_REPORT_FILE, `${JSON.stringify(toReportDocument(report), null, 2)}\n`);
   }
 }
+
+/** Compile-time: what this file writes is what the published schema describes. */
+export type ReportMatchesSchema = ReportDocument extends z.output<typeof reportSchema> ? true : never;
+const reportMatchesSchema: ReportMatchesSchema = true;
+void reportMatchesSchema;

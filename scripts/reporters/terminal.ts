@@ -29,6 +29,7 @@ const kindColor: Record<TimelineEventKind, Color> = {
   'alert-pending': 'yellow',
   'alert-firing': 'red',
   'alert-resolved': 'green',
+  'background-alert': 'gray',
   notification: 'cyan',
   remediation: 'blue',
   'process-exit': 'red',
@@ -38,6 +39,7 @@ const kindColor: Record<TimelineEventKind, Color> = {
   'trace-found': 'cyan',
   'correlation-link': 'cyan',
   'query-error': 'red',
+  'stale-data': 'gray',
 };
 
 const outcomeLabel: Record<Outcome, [string, Color]> = {
@@ -93,6 +95,9 @@ export class TerminalReporter implements Reporter {
     const out: string[] = ['', `Summary (${report.runtime} runtime, ${report.scenarios.length} scenario${report.scenarios.length === 1 ? '' : 's'} in ${seconds(report.durationSeconds)})`];
     if (report.scenarios.length) out.push(...this.table(report.scenarios), ...this.alertBounds(report.scenarios));
     for (const s of report.scenarios) out.push(...this.problems(s));
+    // Attached stacks: what was left out of the verdict, so nobody wonders why a firing alert did not count.
+    const background = [...new Set(report.scenarios.flatMap((s) => (s.backgroundAlerts ?? []).map((b) => `${b.alert} (${b.reason === 'firing-before-start' ? 'firing before the scenario' : 'not about the sandbox'})`)))];
+    if (background.length > 0) out.push(this.paint('gray', `background alerts, not judged: ${background.join(', ')}`));
     out.push('');
     if (counts.errored) {
       const names = report.scenarios.filter((s) => s.outcome === 'errored').map((s) => s.name);
@@ -162,6 +167,11 @@ export class TerminalReporter implements Reporter {
     if (s.outcome === 'errored') {
       const lines = [`${this.paint('red', 'ERROR')} ${s.name}: [${s.error?.code ?? 'ERRORED'}] ${s.error?.message ?? 'the sandbox could not run this scenario'}`];
       if (s.error?.hint) lines.push(`  hint: ${s.error.hint}`);
+      return lines;
+    }
+    if (s.outcome === 'skipped' && s.error) {
+      const lines = [`${this.paint('yellow', 'SKIP')} ${s.name}: ${s.error.message}`];
+      if (s.error.hint) lines.push(`  hint: ${s.error.hint}`);
       return lines;
     }
     return [];

@@ -7,8 +7,10 @@ import { componentRuns, stackEnvForServices, stackView } from './service-env/ind
 import { portPlan, services, stackComponents, type PortPlan } from '../stack/catalog.ts';
 import { discoveryFiles, type TargetAddressing } from '../stack/scrape-targets.ts';
 import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.ts';
+import { attachTargetsFile, ATTACH_JOBS, removeAttachTargets, writeAttachTargets } from './attached/targets.ts';
 import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
 import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
+import { renderRunbookLinksIn } from './config/runbook-links.ts';
 import { createControlApi, statusDocument, type StatusDocument } from './control-api.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { PidRegistry } from './processes/pid-registry.ts';
@@ -20,7 +22,8 @@ import { scaleService } from './scaling.ts';
 import { selectRuntime, type RuntimeChoice } from './select-runtime.ts';
 import { Supervisor } from './supervisor.ts';
 import { clearSessionInfo, readSessionInfo, stateLayout, writeSessionInfo, type SessionInfo, type StateLayout } from './state.ts';
-import type { StackRuntime } from './types.ts';
+import type { StackPlan, StackRuntime } from './types.ts';
+import { reapContainers } from './docker/reap-containers.ts';
 import { allSettledOrThrow } from '../core/settle.ts';
 
 export { PROJECT_ROOT };
@@ -35,6 +38,8 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Use a Prometheus and Alertmanager the team already runs instead of starting any. */
   attach?: AttachTarget;
+  /** Optional stack components left out (`--without`), in either runtime. */
+  without?: ReadonlySet<string>;
 }
 
 /** A running sandbox, owned by this process. `await using` stops it. */
@@ -66,6 +71,9 @@ export class Sandbox implements AsyncDisposable {
     this.stopping ??= (async () => {
       await new Promise<void>((r) => this.control.close(() => r()));
       this.control.closeAllConnections();
+      // Attached: the team's Prometheus drops the targets before they go down, so it does not
+      // alert (and page through its Alertmanager) on a sandbox that merely stopped.
+      if (this.runtime instanceof AttachedRuntime) await this.runtime.withdrawTargets(this.layout.root);
       await this.supervisor.stopAll();
       await this.runtime.stop();
       this.reaper.release();
@@ -93,8 +101,12 @@ export async function reapStale(layout: StateLayout): Promise<{ reaped: number; 
   const info = readSessionInfo(layout);
   if (info && (await controlAnswers(info.controlUrl))) return { reaped: shardReaped, running: info };
   const reaped = await reapRegistry(new PidRegistry(layout.pidsDir));
+  // Containers by the state dir's label: found even when session.json is missing or damaged.
+  const containers = await reapContainers(layout.root);
   if (info) clearSessionInfo(layout);
-  return { reaped: reaped.length + shardReaped, running: null };
+  // Discovery files a killed attached sandbox left for the team's Prometheus.
+  removeAttachTargets(layout.root);
+  return { reaped: reaped.length + shardReaped + containers, running: null };
 }
 
 /** State layouts of the parallel shards a `sandbox test --parallel` keeps under this one. */
@@ -139,15 +151,20 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   const labels = { 'org.observability-sandbox.session': session, 'org.observability-sandbox.state-dir': layout.root };
   const selection = options.attach
     ? { runtime: new AttachedRuntime(options.attach) as StackRuntime, reason: `attached to Prometheus ${options.attach.prometheusUrl} and Alertmanager ${options.attach.alertmanagerUrl}` }
-    : await selectRuntime(options.runtime ?? 'auto', {
-    registry,
-    session,
-    // Containers scrape the supervisor (control API) and every service, and deliver to the receivers.
-    exposedHostPorts: [ports.control, ...services.flatMap((s) => [ports.service(s.name), ...ports.replicas(s.name).map((r) => r.port)])],
-    labels,
-  });
+    : await selectRuntime(options.runtime ?? 'auto', { registry, session, labels, log });
   const runtime = selection.runtime;
   log(`runtime: ${runtime.name} (${selection.reason})`);
+  const stackPlan: StackPlan = {
+    components: stackComponents,
+    hostPort: (c, p) => ports.stack(c, p),
+    configDir: layout.configDir,
+    dataDir: layout.dataDir,
+    logFile: layout.logFile,
+    labels,
+    leftOut: options.without ?? new Set(),
+  };
+  // From here on the runtime knows what it will run (docker: images pulled, or unavailable).
+  await runtime.prepare(stackPlan);
   // Only ports something will listen on must be free: not those of components this runtime
   // cannot run (no native binary), nor, attached, the team's Prometheus and Alertmanager.
   const idle = new Set(
@@ -161,7 +178,10 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   const controlUrl = `http://127.0.0.1:${ports.control}`;
   const launcher = await launching;
   if (launcher.reason && launcher.reason !== 'SANDBOX_HOST_BUILD=0') log(`host processes run under tsx (slower start): ${launcher.reason}`);
-  const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'), launcher);
+  const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'), launcher, {
+    // Attached, the team's Prometheus reads these: gone with the sandbox, even a killed one.
+    removeFiles: runtime.name === 'attached' ? ATTACH_JOBS.map((job) => attachTargetsFile(layout.root, job)) : [],
+  });
   const supervisor: Supervisor = new Supervisor({
     projectRoot: PROJECT_ROOT,
     launcher,
@@ -178,7 +198,9 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
         instanceUrlsOf: (name) => supervisor.instanceUrls(name),
         stateDir: layout.root,
       }),
-      ...(spec.name === 'remediation-controller' && options.remediation === false ? { REMEDIATION_DRY_RUN: '1' } : {}),
+      // Attached, the team's long-lived Alertmanager may still deliver alerts about an earlier
+      // sandbox on these ports: the controller acts on nothing until a scenario's reset says so.
+      ...(spec.name === 'remediation-controller' && (options.remediation === false || options.attach) ? { REMEDIATION_DRY_RUN: '1' } : {}),
     }),
   });
   const control = createControlApi({
@@ -212,14 +234,7 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
     prepareStackConfig(layout, ports, runtime);
     // Both halves finish (or fail) before a failure stops the sandbox, so nothing starts after the stop.
     await allSettledOrThrow<unknown>([
-      runtime.start({
-        components: stackComponents,
-        hostPort: (c, p) => ports.stack(c, p),
-        configDir: layout.configDir,
-        dataDir: layout.dataDir,
-        logFile: layout.logFile,
-        labels,
-      }),
+      runtime.start(stackPlan),
       supervisor.startAll(services),
     ]);
     writeSessionInfo(layout, info);
@@ -235,9 +250,12 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
   for (const c of stackComponents) copyComponentConfig(join(PROJECT_ROOT, c.configSource), layout.configDir(c.name));
   const prom = layout.configDir('prometheus');
   mkdirSync(join(prom, 'scenario-rules'), { recursive: true });
+  // Runbook links are for people: the control API as the host's browser reaches it, in every runtime.
+  renderRunbookLinksIn(join(prom, 'rules'), `http://127.0.0.1:${ports.control}`);
   const host = runtime.hostAddress;
   const files = discoveryFiles(targetAddressing(ports, runtime));
   for (const [job, groups] of Object.entries(files)) writeTargets(prom, job, groups);
+  if (runtime.name === 'attached') writeAttachTargets(layout.root, files);
   rewriteBaseUrls(
     join(layout.configDir('alertmanager'), 'alertmanager.yml'),
     new Map(
@@ -270,6 +288,7 @@ export function writeServiceTargets(layout: StateLayout, ports: PortPlan, runtim
   for (const job of new Set(services.flatMap((s) => (s.scrapeJob ? [s.scrapeJob] : [])))) {
     writeTargets(layout.configDir('prometheus'), job, files[job] ?? []);
   }
+  if (runtime.name === 'attached') writeAttachTargets(layout.root, files);
 }
 
 function peer(runtime: StackRuntime, ports: PortPlan, component: string): string {

@@ -363,6 +363,11 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
         ...this.options.commonEnv,
         ...this.options.env(spec),
         SERVICE_NAME: spec.name,
+        // The name in traces and logs (OpenTelemetry's variable) is the catalog name too, the one
+        // the scrape targets carry as `service` and scenarios query Loki and Tempo by: one
+        // OTEL_SERVICE_NAME in the user's shell must not make every process the same service.
+        // OTEL_RESOURCE_ATTRIBUTES passes through (deployment.environment and the like).
+        OTEL_SERVICE_NAME: spec.name,
         // A replica is the same service (logs, traces) with state of its own (a crash loop
         // injected into the primary is not resumed by a replica).
         SERVICE_INSTANCE: s.name,

@@ -33,6 +33,8 @@ export interface StackPlan {
   logFile(component: string): string;
   /** Labels that mark everything this sandbox run starts (containers, registry entries). */
   labels: Readonly<Record<string, string>>;
+  /** Optional components the user left out (`--without`): `unavailable`, never started. */
+  leftOut?: ReadonlySet<string>;
 }
 
 /**
@@ -45,6 +47,14 @@ export interface StackRuntime extends AsyncDisposable {
   readonly hostAddress: string;
   /** host:port at which other stack components reach `component` (e.g. Prometheus → Alertmanager). */
   peerAddress(component: string, port?: string): string;
+  /**
+   * Called once before anything starts: from here on runs() answers for this plan (the docker
+   * runtime pulls its images here, so an image that cannot be had is known before the host
+   * processes get their environment). Throws when a required component cannot run.
+   */
+  prepare(plan: StackPlan): Promise<void>;
+  /** Whether this runtime runs `component` (after prepare): scrape targets, ports, service env. */
+  runs(component: string): boolean;
   /**
    * Start every component of the plan in start order and wait for readiness. A component the
    * runtime cannot run (no binary) is reported `unavailable` with a reason and a hint, not

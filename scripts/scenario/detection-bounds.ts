@@ -24,6 +24,12 @@ export interface DetectionConfig {
   rules: ModelRule[];
   /** Scrape intervals of the jobs that set their own. */
   jobScrapeSeconds: Record<string, number>;
+  /**
+   * Attached stacks: the names under which each Alertmanager receiver delivers to the sandbox's
+   * notification sink (the sink records the name in its URL path, /webhook/<name>), so that an
+   * expectation's receiver finds the routes to a receiver the team named otherwise.
+   */
+  sinkNames?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -268,8 +274,11 @@ export async function readDetectionConfigFromApi(prometheusUrl: string, alertman
       hint: 'is it an Alertmanager (0.16 or later)?',
     });
   }
+  // The sample services' job may scrape faster than the team's global interval (what
+  // `sandbox attach config` suggests); /api/v1/status/config shows every job's own interval.
+  const servicesJob = config?.scrape_configs?.find((j) => j.job_name === 'sample-services');
   return {
-    scrapeSeconds: parseDuration(config?.global?.scrape_interval ?? '1m') ?? 60,
+    scrapeSeconds: parseDuration(servicesJob?.scrape_interval ?? config?.global?.scrape_interval ?? '1m') ?? 60,
     evaluationSeconds,
     ruleFor,
     ruleLabels,
@@ -362,7 +371,12 @@ export function notificationBounds(
   if (!bounds) return null;
   const alertLabels = { ...config.ruleLabels.get(bounds.name), alertname: bounds.name };
   const matched = matchRoutes(config.alertmanager, alertLabels);
-  const candidates = receiver === undefined ? matched : pick(matched.filter((r) => r.receiver === receiver), allRoutes(config.alertmanager).filter((r) => r.receiver === receiver), matched);
+  // Attached: only a receiver that delivers to the sink under that name can be observed (a team's
+  // own receiver of the same name pages elsewhere), and "any receiver" means any the sink hears.
+  const sink = config.sinkNames;
+  const delivers = (r: AlertmanagerRoute) =>
+    sink ? (receiver === undefined ? sink.has(r.receiver) : (sink.get(r.receiver)?.includes(receiver) ?? false)) : r.receiver === receiver;
+  const candidates = receiver === undefined && !sink ? matched : pick(matched.filter(delivers), allRoutes(config.alertmanager).filter(delivers), matched);
   const route = candidates.reduce((a, b) => (b.groupWaitSeconds < a.groupWaitSeconds || (b.groupWaitSeconds === a.groupWaitSeconds && b.groupIntervalSeconds < a.groupIntervalSeconds) ? b : a));
   const wait = route.groupWaitSeconds;
   return {
@@ -423,6 +437,9 @@ export function checkDetectionBudget(scenario: Scenario, config: DetectionConfig
     } else if (exp.kind === 'notification') {
       // The same default the verdict judges it by (verdict.ts): targets.mttd.
       const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
+      // Attached, and nothing delivers to the sink under that name: no bound to judge; the
+      // routing check (scenario/attached/routing.ts) says what to add.
+      if (config.sinkNames && ![...config.sinkNames.values()].some((names) => names.includes(exp.receiver))) continue;
       const bounds = notificationBounds(config, exp.alert, exp.receiver, context);
       const name = matcherText(exp.alert);
       if (!bounds) {

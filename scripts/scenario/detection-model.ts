@@ -142,7 +142,7 @@ const RANGE_FNS = new Set([
 const PRESENCE_FNS = new Set(['count_over_time', 'present_over_time', 'last_over_time', 'max_over_time']);
 const COMPARISONS = new Set(['>', '<', '>=', '<=', '==', '!=']);
 
-/** The signal a raw series carries, by the metric names of design.md. */
+/** The signal a raw series carries, by the metric names of docs/contracts.md (Telemetry). */
 export function signalOf(metric: string, matchers: readonly Matcher[]): SignalKind {
   if (metric.startsWith('http_server_request_duration_seconds')) {
     if (metric.endsWith('_bucket') || metric.endsWith('_sum')) return 'latency';

@@ -64,11 +64,16 @@ export type Expectation =
   /** Prometheus exemplar → Tempo, and Loki log line → Tempo. */
   | { kind: 'correlation'; withinSeconds: number | null };
 
+/** Optional stack components an expectation needs beyond Prometheus and Alertmanager. */
+export type Backend = 'loki' | 'tempo' | 'localstack';
+
 /** The backends an expectation needs beyond Prometheus and Alertmanager. */
-export function backendsOf(e: Expectation): ('loki' | 'tempo')[] {
+export function backendsOf(e: Expectation): Backend[] {
   if (e.kind === 'logs') return ['loki'];
   if (e.kind === 'trace') return ['tempo'];
   if (e.kind === 'correlation') return ['loki', 'tempo'];
+  // The `sns` receiver publishes to SNS on LocalStack; without it the route is not rendered.
+  if (e.kind === 'notification' && e.receiver === 'sns') return ['localstack'];
   return [];
 }
 

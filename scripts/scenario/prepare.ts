@@ -1,10 +1,12 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { SandboxError } from '../core/errors.ts';
 import { writeFileAtomic } from '../runtime/config/render.ts';
+import { renderRunbookLinks } from '../runtime/config/runbook-links.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { sampleServiceNames, scalableServiceNames } from '../stack/catalog.ts';
+import { isSandboxAlert, sandboxScope } from './attached/alert-scope.ts';
 import { fetchAlerts } from './observers/alerts.ts';
 
 /**
@@ -66,13 +68,20 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
   }
 
   const deadline = Date.now() + (options.cleanTimeoutMs ?? 30_000);
+  // An attached Prometheus evaluates the team's rules too: only alerts about the sandbox's
+  // services must clear; the rest (a Watchdog, the team's own systems) are background.
+  const scope = conn.runtime === 'attached' && conn.stateDir ? sandboxScope(conn.stateDir) : null;
   let active: string[] = [];
   for (;;) {
-    active = (await fetchAlerts(prometheus)).map((a) => `${a.labels.alertname}${a.labels.service ? `{service="${a.labels.service}"}` : ''} (${a.state})`);
+    active = (await fetchAlerts(prometheus))
+      .filter((a) => scope === null || isSandboxAlert(a.labels, scope))
+      .map((a) => `${a.labels.alertname}${a.labels.service ? `{service="${a.labels.service}"}` : ''} (${a.state})`);
     if (active.length === 0) break;
     if (Date.now() > deadline) {
       throw new SandboxError('COMPONENT_DIED', `the sandbox did not return to a clean state: alerts still active: ${active.join(', ')}`, {
-        hint: 'an earlier scenario left something broken; `npx sandbox status` shows what, `npx sandbox down` starts afresh',
+        hint: scope
+          ? 'these alerts are about the sandbox’s services on your Prometheus and must resolve before a scenario can be judged: an earlier scenario left them, or your rules hold them longer (their `for` and range windows); `npx sandbox status` shows the services'
+          : 'an earlier scenario left something broken; `npx sandbox status` shows what, `npx sandbox down` starts afresh',
       });
     }
     await new Promise((r) => setTimeout(r, 250));
@@ -149,7 +158,7 @@ export async function installRunConfig(
     for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
   };
   clear();
-  files.forEach((f, i) => copyFileSync(f, join(dir, `${i}-${basename(f).replace(/\.ya?ml$/, '')}.yml`)));
+  copyScenarioRules(files, dir, conn.controlUrl);
   setExternalLabel(join(conn.prometheusConfigDir, 'prometheus.yml'), RUN_LABEL, runLabel);
   await reload(prometheusUrl);
   if (files.length === 0) return async () => undefined;
@@ -157,6 +166,14 @@ export async function installRunConfig(
     clear();
     await reload(prometheusUrl).catch(() => undefined);
   };
+}
+
+/**
+ * A scenario's rule files as Prometheus loads them: numbered in the scenario's order, with
+ * runbook links written for the default control port moved to this sandbox's (runbook-links.ts).
+ */
+export function copyScenarioRules(files: readonly string[], dir: string, controlUrl: string): void {
+  files.forEach((f, i) => writeFileAtomic(join(dir, `${i}-${basename(f).replace(/\.ya?ml$/, '')}.yml`), renderRunbookLinks(readFileSync(f, 'utf8'), controlUrl)));
 }
 
 /** The external label that scopes Alertmanager groups to one scenario run. */

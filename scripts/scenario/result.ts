@@ -51,8 +51,26 @@ export interface ScenarioResult {
   load?: { sent: number; failed: number; rate: number; latencyMs?: { p50: number; p95: number; p99: number; max: number } };
   /** With `repeat:`: the spread of each time metric over the runs (metrics are at the percentile). */
   repeat?: RepeatSummary;
-  /** Set when outcome is 'errored': the sandbox itself could not run the scenario. */
+  /**
+   * Attached stacks only: alerts that were not the scenario's to judge (already firing before it
+   * started, or not about the sandbox's services), as first seen; never counted by noOtherAlerts.
+   */
+  backgroundAlerts?: BackgroundAlert[];
+  /**
+   * Set when outcome is 'errored' (the sandbox itself could not run the scenario) or 'skipped'
+   * (code COMPONENT_UNAVAILABLE: an optional component its expectations need is not here; NOT_RUN:
+   * no sandbox was left to run it).
+   */
   error?: { code: string; message: string; hint?: string };
+}
+
+export interface BackgroundAlert {
+  alert: string;
+  labels: Readonly<Record<string, string>>;
+  state: 'pending' | 'firing';
+  reason: 'firing-before-start' | 'not-about-sandbox';
+  /** Seconds since the scenario started when it was first seen. */
+  firstSeenSeconds: number;
 }
 
 export interface SuiteReport {

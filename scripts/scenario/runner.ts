@@ -18,7 +18,8 @@ import { observeNotifications, observeProcesses, observeRemediations } from './o
 import { installRunConfig, resetSandbox } from './prepare.ts';
 import type { ExpectationResult, Reporter, ScenarioResult } from './result.ts';
 import { TimelineRecorder } from './timeline.ts';
-import { computeMetrics, evaluateExpectations, primaryAlert } from './verdict.ts';
+import { backgroundAlerts, computeMetrics, evaluateExpectations, primaryAlert } from './verdict.ts';
+import { backgroundClassifier } from './attached/alert-scope.ts';
 
 export interface RunOptions {
   /** false: the remediation controller records what it would do and does nothing. */
@@ -36,7 +37,7 @@ export interface RunOptions {
 export async function runScenario(conn: SandboxConnection, scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
   const reporters = options.reporters ?? [];
   reporters.forEach((r) => r.onScenarioStart?.(scenario.name));
-  // Replaced once the sandbox is reset (below): `t` counts from the scenario's start (design.md).
+  // Replaced once the sandbox is reset (below): `t` counts from the scenario's start (docs/contracts.md, "Reports").
   let timeline = new TimelineRecorder();
   const emitted = new Set<object>();
   const flushEvents = () => {
@@ -110,7 +111,9 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     // Fault windows as Grafana annotations where Grafana is ready; nothing where it does not run.
     const annotator = grafanaFaultAnnotator(components, { scenario: scenario.name, timeline });
     if (annotator) stops.push(annotator);
-    stops.push(observeAlerts(urls.prometheus!, timeline));
+    // Attached: alerts already firing now, or not about the sandbox's services, are background.
+    const background = conn.runtime === 'attached' && conn.stateDir ? await backgroundClassifier(urls.prometheus!, conn.stateDir) : undefined;
+    stops.push(observeAlerts(urls.prometheus!, timeline, 100, background));
     stops.push(observeNotifications(urls['notification-sink']!, timeline));
     stops.push(observeRemediations(urls['remediation-controller']!, timeline));
     stops.push(await observeProcesses(conn.controlUrl, timeline));
@@ -171,6 +174,8 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     }
   } catch (e) {
     error = isSandboxError(e) ? e : new SandboxError('REMOTE_ERROR', (e as Error).message, { cause: e });
+    // A request that failed because the sandbox died says less than what died.
+    if (error.code !== 'COMPONENT_UNAVAILABLE' && error.code !== 'INTERRUPTED') error = (await whatDied(conn, scenario).catch(() => null)) ?? error;
   } finally {
     timers.forEach(clearTimeout);
     load?.stop();
@@ -195,12 +200,13 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     name: scenario.name,
     file: scenario.file,
     ...(scenario.description ? { description: scenario.description } : {}),
-    outcome: error ? 'errored' : expectations.every((e) => e.passed) ? 'passed' : 'failed',
+    outcome: error ? (error.code === 'COMPONENT_UNAVAILABLE' ? 'skipped' : 'errored') : expectations.every((e) => e.passed) ? 'passed' : 'failed',
     targets: scenario.targets,
     metrics: computeMetrics(scenario, timeline.events, bounds),
     expectations,
     timeline: timeline.events,
     durationSeconds: Math.round((performance.now() - started) / 10) / 100,
+    ...(conn.runtime === 'attached' ? { backgroundAlerts: backgroundAlerts(timeline.events) } : {}),
     ...(loadSummary ? { load: { sent: loadSummary.sent, failed: loadSummary.failed, rate: scenario.load.rate, latencyMs: loadSummary.latencyMs } } : {}),
     ...(error ? { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } } : {}),
   };
@@ -209,8 +215,10 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
 }
 
 /**
- * A scenario whose expectations query Loki or Tempo errors before it starts where that backend
- * is not ready, naming it, why, and how to get it: it must not pass (or fail) for lack of data.
+ * A scenario whose expectations need an optional component (Loki, Tempo, LocalStack) that is not
+ * ready here is skipped before it starts, naming the component, why, and how to get it: it must
+ * not pass (or fail) for lack of data, and an optional part the user could not have (an image
+ * that cannot be pulled, a binary not installed, `--without`) is no failure of the monitoring.
  */
 export function checkBackends(scenario: Scenario, components: readonly ComponentStatus[], runtime: string): void {
   const needed = [...new Set(scenario.expectations.flatMap(backendsOf))];
@@ -218,19 +226,44 @@ export function checkBackends(scenario: Scenario, components: readonly Component
   for (const name of needed) {
     const c = components.find((x) => x.name === name);
     if (c?.state === 'ready' && c.url) continue;
-    const kinds = [...new Set(scenario.expectations.filter((e) => backendsOf(e).includes(name as 'loki' | 'tempo')).map((e) => e.kind))].join(', ');
-    const hint = findStackComponent(name)?.installHint ?? c?.hint ?? '';
+    const kinds = [...new Set(scenario.expectations.filter((e) => backendsOf(e).includes(name)).map((e) => e.kind))].join(', ');
+    // The component's own hint says how to get it here (docker pull, --without); else how to install it.
+    const hint = c?.hint ?? findStackComponent(name)?.installHint ?? '';
     const state = c ? c.state : 'not part of this sandbox';
     const reason = c?.reason ?? (c ? `its state is ${c.state}` : `the ${runtime} runtime does not run it`);
     problems.push({
       name,
-      text: `needs ${name} (for its ${kinds} expectation${kinds.includes(',') ? 's' : ''}), which is ${state} here: ${reason}; ${hint}`,
-      hint: runtime === 'attached' ? `give --${name}-url with --attach, or run without --attach` : hint,
+      text: `needs ${name} (for its ${kinds} expectation${kinds.includes(',') ? 's' : ''}), which is ${state} here: ${reason}`,
+      hint: runtime === 'attached' && name !== 'localstack' ? `give --${name}-url with --attach, or run without --attach` : hint,
     });
   }
   if (problems.length === 0) return;
-  throw new SandboxError('RUNTIME_UNAVAILABLE', `scenario ${scenario.name} ${problems.map((p) => p.text).join('; and ')}`, {
+  throw new SandboxError('COMPONENT_UNAVAILABLE', `scenario ${scenario.name} ${problems.map((p) => p.text).join('; and ')}`, {
     hint: [...new Set(problems.map((p) => p.hint))].join('; '),
+  });
+}
+
+/**
+ * When a scenario ends in an error, whether the sandbox itself died under it: its host process
+ * (the control API no longer answers) or a stack component or platform process it needs
+ * (Prometheus' container exited, the sink crashed). That, with where its log is, is the error
+ * then, rather than whatever request failed first.
+ */
+export async function whatDied(conn: SandboxConnection, scenario: Scenario): Promise<SandboxError | null> {
+  let components: readonly ComponentStatus[];
+  try {
+    components = (await conn.status()).components;
+  } catch {
+    const where = conn.stateDir ? ` (its log: ${conn.stateDir}/logs/host.log, or the terminal that ran it)` : '';
+    return new SandboxError('SANDBOX_DIED', `the sandbox host stopped answering during scenario ${scenario.name}: its control API ${conn.controlUrl} is gone${where}`, {
+      hint: '`npx sandbox down` reaps what it left behind (processes and containers); then start it again',
+    });
+  }
+  const needed = new Set(['prometheus', 'alertmanager', 'notification-sink', 'remediation-controller']);
+  const dead = components.filter((c) => needed.has(c.name) && (c.state === 'failed' || c.state === 'stopped'));
+  if (dead.length === 0) return null;
+  return new SandboxError('COMPONENT_DIED', `scenario ${scenario.name}: ${dead.map((c) => `${c.name} died (${c.reason ?? c.state})`).join('; ')}`, {
+    hint: dead.map((c) => c.hint ?? `\`npx sandbox logs ${c.name}\``).join('; '),
   });
 }
 

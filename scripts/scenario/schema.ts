@@ -4,7 +4,7 @@ import { FAULT_TYPES } from '../faults/catalog.ts';
 import { EXECUTORS, LOAD_ENGINES, MAX_RATE } from '../load/schedule.ts';
 
 /**
- * The scenario file format (design.md, "Scenario format"). Structure only: fault params,
+ * The scenario file format (docs/contracts.md, "Scenario format"). Structure only: fault params,
  * service names and expectation kinds are checked by the loader so that each problem names
  * the allowed values.
  */

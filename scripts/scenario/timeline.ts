@@ -16,6 +16,12 @@ export type TimelineEventBody =
   | { kind: 'alert-pending'; alert: string; labels: Labels }
   | { kind: 'alert-firing'; alert: string; labels: Labels }
   | { kind: 'alert-resolved'; alert: string; labels: Labels }
+  /**
+   * Attached stacks: an alert that is not the scenario's to judge, recorded once when first
+   * seen: already firing when the scenario started, or not about the sandbox's services (a
+   * team's Watchdog). Its transitions are not recorded as alert-* events.
+   */
+  | { kind: 'background-alert'; alert: string; labels: Labels; state: 'pending' | 'firing'; reason: 'firing-before-start' | 'not-about-sandbox' }
   | { kind: 'notification'; receiver: string; alert: string; status: 'firing' | 'resolved' }
   | {
       kind: 'remediation';
@@ -31,6 +37,11 @@ export type TimelineEventBody =
   | { kind: 'log-match'; query: string; lines: number }
   /** Tempo's search found a trace for a `trace` expectation's TraceQL query. */
   | { kind: 'trace-found'; query: string; traceId: string }
+  /**
+   * Loki or Tempo answered a `logs` or `trace` query with data stamped before the scenario start
+   * (recorded once per query): not counted. `newestAt`: the newest such item's own time.
+   */
+  | { kind: 'stale-data'; backend: 'loki' | 'tempo'; query: string; count: number; newestAt: string | null }
   /** One link of `correlation`: a trace_id from Prometheus exemplars or a Loki line, looked up in Tempo. */
   | { kind: 'correlation-link'; link: CorrelationLink; resolved: boolean; traceId: string | null; reason: string }
   /**
@@ -69,6 +80,8 @@ export function describe(e: TimelineEventBody): string {
       return `${e.alert} firing${labelText(e.labels)}`;
     case 'alert-resolved':
       return `${e.alert} resolved${labelText(e.labels)}`;
+    case 'background-alert':
+      return `${e.alert} ${e.state}${labelText(e.labels)} in the background (${e.reason === 'firing-before-start' ? 'already firing before the scenario started' : 'not about the sandbox’s services'}): not judged`;
     case 'notification':
       return `${e.receiver} received ${e.alert} (${e.status})`;
     case 'remediation':
@@ -83,6 +96,8 @@ export function describe(e: TimelineEventBody): string {
       return `Loki: ${e.lines} line${e.lines === 1 ? '' : 's'} match ${e.query}`;
     case 'trace-found':
       return `Tempo: trace ${e.traceId} matches ${e.query}`;
+    case 'stale-data':
+      return `${e.backend === 'loki' ? 'Loki' : 'Tempo'} returned ${e.count} result${e.count === 1 ? '' : 's'} from before the scenario started${e.newestAt ? ` (newest at ${e.newestAt})` : ''} for ${e.query}: not counted`;
     case 'correlation-link':
       return `${e.link === 'exemplars' ? 'exemplar → trace' : 'log line → trace'}: ${e.resolved ? `trace ${e.traceId} resolves in Tempo` : `failed: ${e.reason}`}`;
     case 'query-error':

@@ -1,4 +1,4 @@
-import type { ExpectationResult, ScenarioMetrics } from './result.ts';
+import type { BackgroundAlert, ExpectationResult, ScenarioMetrics } from './result.ts';
 import { matcherText, matchesName, type Expectation, type NameMatcher, type Scenario } from './model.ts';
 import type { EventOf, Labels, TimelineEvent } from './timeline.ts';
 
@@ -40,6 +40,11 @@ export function firstNotification(timeline: readonly TimelineEvent[], alert: Nam
 export function firstRemediation(timeline: readonly TimelineEvent[], action: string, service: string | null): EventOf<'remediation'> | undefined {
   const t0 = originSeconds(timeline);
   return of(timeline, 'remediation').find((e) => e.t >= t0 && e.action === action && (service === null || e.service === service) && e.result === 'succeeded');
+}
+
+/** Alerts that were not the scenario's to judge (attached stacks), as the timeline recorded them. */
+export function backgroundAlerts(timeline: readonly TimelineEvent[]): BackgroundAlert[] {
+  return of(timeline, 'background-alert').map((e) => ({ alert: e.alert, labels: e.labels, state: e.state, reason: e.reason, firstSeenSeconds: e.t }));
 }
 
 /** The alert the scenario is about: the first `alert` expectation. */
@@ -105,7 +110,7 @@ export function evaluateExpectations(
         const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
         const name = matcherText(exp.alert);
         const labelText = Object.keys(exp.labels).length ? ` ${JSON.stringify(exp.labels)}` : '';
-        const result = judge('alert', name, since(firstFiring(timeline, exp.alert, exp.labels)), within, `alert ${name}${labelText} firing`, firingSummary(timeline));
+        const result = judge('alert', name, since(firstFiring(timeline, exp.alert, exp.labels)), within, `alert ${name}${labelText} firing`, firingSummary(timeline, exp.alert, exp.labels));
         const b = boundsOf?.(exp);
         results.push(b ? { ...result, floorSeconds: b.floor, ceilingSeconds: b.ceiling, ofCeiling: ofCeiling(result.observedSeconds, b.ceiling) } : result);
         break;
@@ -114,8 +119,10 @@ export function evaluateExpectations(
         const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
         const name = matcherText(exp.alert);
         const other = of(timeline, 'notification').filter((e) => matchesName(exp.alert, e.alert));
+        // Every delivery named with when and what it was, so the message never contradicts the timeline.
+        const deliveries = [...new Set(other.map((e) => `${e.receiver} (${e.status}${e.t < t0 ? `, ${when(e.t, t0)}` : ''})`))];
         const missing = other.length
-          ? `it reached only ${[...new Set(other.map((e) => e.receiver))].join(', ')}`
+          ? `it reached only ${deliveries.join(', ')}`
           : `no receiver got ${name} (deliveries seen: ${of(timeline, 'notification').length})`;
         results.push(judge('notification', `${exp.receiver}: ${name}`, since(firstNotification(timeline, exp.alert, exp.receiver)), within, `${exp.receiver} to receive ${name}`, missing));
         break;
@@ -125,7 +132,7 @@ export function evaluateExpectations(
         const target = exp.service ? `${exp.action} ${exp.service}` : exp.action;
         const attempts = of(timeline, 'remediation').filter((e) => e.action === exp.action && (exp.service === null || e.service === exp.service));
         const missing = attempts.length
-          ? `the controller recorded only ${attempts.map((a) => `${a.action} ${a.service}: ${a.result}`).join('; ')}`
+          ? `the controller recorded only ${attempts.map((a) => `${a.action} ${a.service}: ${a.result} ${when(a.t, t0)}`).join('; ')}`
           : `the remediation controller recorded no ${exp.action} action`;
         results.push(judge('remediation', target, since(firstRemediation(timeline, exp.action, exp.service)), within, `remediation ${target} to succeed`, missing));
         break;
@@ -134,7 +141,9 @@ export function evaluateExpectations(
         const within = exp.withinSeconds ?? scenario.targets.mttrSeconds;
         const name = matcherText(exp.alert);
         const fired = firstFiring(timeline, exp.alert);
-        results.push(judge('resolved', name, since(firstResolved(timeline, exp.alert)), within, `alert ${name} resolved`, fired ? `it was still firing when the scenario ended` : `it never fired`));
+        const before = of(timeline, 'alert-firing').find((e) => e.t < t0 && matchesName(exp.alert, e.alert));
+        const missing = fired ? 'it was still firing when the scenario ended' : before ? `it fired only ${when(before.t, t0)}` : 'it never fired';
+        results.push(judge('resolved', name, since(firstResolved(timeline, exp.alert)), within, `alert ${name} resolved`, missing));
         break;
       }
       case 'slo': {
@@ -161,11 +170,12 @@ export function evaluateExpectations(
         const enough = seen.find((e) => e.lines >= exp.min);
         const most = Math.max(0, ...seen.map((e) => e.lines));
         const refused = of(timeline, 'query-error').find((e) => e.backend === 'loki' && e.query === exp.query);
+        const stale = staleNote(timeline, 'loki', exp.query, 'and ');
         const missing = refused
           ? `Loki refused the query: ${refused.message}`
           : most > 0
-            ? `Loki returned only ${most} matching line${most === 1 ? '' : 's'}`
-            : 'Loki returned no matching line';
+            ? `Loki returned only ${most} matching line${most === 1 ? '' : 's'} since the scenario started${stale}`
+            : `Loki returned no matching line since the scenario started${stale}`;
         const what = `${exp.min > 1 ? `at least ${exp.min} log lines` : 'a log line'} matching ${exp.query}`;
         results.push(judge('logs', exp.query, since(enough), within, what, missing));
         break;
@@ -174,7 +184,9 @@ export function evaluateExpectations(
         const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
         const found = of(timeline, 'trace-found').find((e) => e.t >= t0 && e.query === exp.query);
         const refused = of(timeline, 'query-error').find((e) => e.backend === 'tempo' && e.query === exp.query);
-        const missing = refused ? `Tempo refused the search: ${refused.message}` : 'Tempo found no such trace';
+        const missing = refused
+          ? `Tempo refused the search: ${refused.message}`
+          : `Tempo found no such trace since the scenario started${staleNote(timeline, 'tempo', exp.query, 'it returned ')}`;
         results.push(judge('trace', exp.query, since(found), within, `a trace matching ${exp.query}`, missing));
         break;
       }
@@ -222,7 +234,31 @@ export function evaluateExpectations(
   return results;
 }
 
-function firingSummary(timeline: readonly TimelineEvent[]): string {
-  const fired = [...new Set(of(timeline, 'alert-firing').map((e) => e.alert))];
-  return fired.length ? `it never fired (alerts that fired: ${fired.join(', ')})` : 'no alert fired';
+/** " (it returned 2 from before the start, newest at …: not counted)" from a stale-data event, or ''. */
+function staleNote(timeline: readonly TimelineEvent[], backend: 'loki' | 'tempo', query: string, lead: string): string {
+  const e = of(timeline, 'stale-data').find((x) => x.backend === backend && x.query === query);
+  return e ? ` (${lead}${e.count} from before the start${e.newestAt ? `, newest at ${e.newestAt}` : ''}: not counted)` : '';
+}
+
+/** "at 4.2s", or "3.1s before the first fault (not counted)": where an event sits against the origin. */
+function when(t: number, t0: number): string {
+  return t < t0 ? `${round(t0 - t)}s before the first fault (not counted)` : `at ${round(t - t0)}s`;
+}
+
+/** Why an expected alert was not seen firing, naming what did fire and when, so nothing reads as a contradiction. */
+function firingSummary(timeline: readonly TimelineEvent[], alert: NameMatcher, labels: Labels): string {
+  const t0 = originSeconds(timeline);
+  const firing = of(timeline, 'alert-firing');
+  const same = firing.filter((e) => matchesName(alert, e.alert));
+  const early = same.find((e) => e.t < t0 && labelsMatch(labels, e.labels));
+  if (early) return `it fired only ${when(early.t, t0)}`;
+  const otherLabels = same.filter((e) => e.t >= t0);
+  if (otherLabels.length > 0) {
+    const shown = [...new Set(otherLabels.map((e) => JSON.stringify(Object.fromEntries(Object.keys(labels).map((k) => [k, e.labels[k] ?? ''])))))];
+    return `it fired only with other labels: ${shown.join(', ')}`;
+  }
+  const fired = [...new Set(firing.map((e) => e.alert))];
+  const background = of(timeline, 'background-alert').length;
+  const note = background > 0 ? `; ${background} background alert${background === 1 ? '' : 's'} not judged` : '';
+  return fired.length ? `it never fired (alerts that fired: ${fired.join(', ')}${note})` : `no alert fired${note}`;
 }

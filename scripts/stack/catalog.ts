@@ -17,6 +17,12 @@ export { services };
 /** The session host's control API (status, restarts, shutdown, supervisor metrics). */
 export const CONTROL_PORT = 9400;
 
+/**
+ * Where rule files link each alert's runbook page (`<base><Alert>`): the control API at the
+ * default port. A sandbox on other ports renders its copy (runtime/config/runbook-links.ts).
+ */
+export const RUNBOOK_BASE_AS_WRITTEN = `http://127.0.0.1:${CONTROL_PORT}/runbooks/`;
+
 export function allComponentNames(): string[] {
   return [...stackComponents.map((c) => c.name), ...services.map((s) => s.name)];
 }

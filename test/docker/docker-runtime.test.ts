@@ -12,14 +12,15 @@ import { makePredictRequest } from '../../sample-services/shared/payloads.ts';
 import { seededRng } from '../../sample-services/shared/random.ts';
 import { renderAlertmanagerReceivers } from '../../scripts/runtime/config/alertmanager-receivers.ts';
 import { dockerClient, probeDockerEngine } from '../../scripts/runtime/docker/engine.ts';
+import { networkModeFor } from '../../scripts/runtime/select-runtime.ts';
 import { awsEnv } from '../../scripts/runtime/service-env/aws.ts';
 import { DockerRuntime } from '../../scripts/runtime/docker/docker-runtime.ts';
 import { stackComponents } from '../../scripts/stack/catalog.ts';
 import type { ComponentStatus } from '../../scripts/runtime/types.ts';
 import { chaos, createSandbox, postJson, TOKEN } from '../integration/sample-services/harness.ts';
 
-// Runs wherever a Docker engine answers; elsewhere (CI, this project's dev machines) the whole
-// suite is skipped on purpose, with one line that says why.
+// Runs wherever a Docker engine answers whose containers can reach this machine's loopback;
+// elsewhere the whole suite is skipped on purpose, with one line that says why.
 const engine = await probeDockerEngine();
 if (!engine.available) console.log(`docker suite skipped: no Docker engine answers (${engine.reason})`);
 
@@ -28,11 +29,22 @@ const OFFSET = 21_000; // away from a sandbox that may run on the default ports
 const session = `test-${process.pid}`;
 const labels = { 'org.observability-sandbox.session': session };
 
-describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => {
+const mode = engine.kind ? networkModeFor(engine.kind) : null;
+
+describe.skipIf(!engine.available || typeof mode !== 'string')('DockerRuntime against a real engine', () => {
   let state: string;
   let runtime: DockerRuntime;
   let scrapeTarget: Server;
   let started: ComponentStatus[];
+  // A host port nobody listens on: a scrape target that is dead from the start.
+  let deadPort: number;
+  const network = mode as 'host' | 'bridge';
+  // Optional parts whose image this engine cannot pull (an offline laptop, the docker lab) are
+  // unavailable; their own tests say so and skip, the rest must hold.
+  const ready = (name: string) => started.find((s) => s.name === name)?.state === 'ready';
+  const needs = (name: string, ctx: { skip: (note?: string) => void }) => {
+    if (!ready(name)) ctx.skip(`${name} is ${started.find((s) => s.name === name)?.reason ?? 'not running'}`);
+  };
 
   beforeAll(async () => {
     state = mkdtempSync(join(tmpdir(), 'docker-runtime-'));
@@ -42,31 +54,40 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
     });
     await new Promise<void>((r) => scrapeTarget.listen(0, '127.0.0.1', () => r()));
     const hostPort = (scrapeTarget.address() as { port: number }).port;
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', () => r()));
+    deadPort = (dead.address() as { port: number }).port;
+    await new Promise<void>((r) => dead.close(() => r()));
 
-    runtime = new DockerRuntime({ exposedHostPorts: [hostPort] });
+    runtime = new DockerRuntime({ network });
     for (const c of stackComponents) {
       cpSync(join(root, c.configSource), join(state, 'config', c.name), { recursive: true, filter: (s) => basename(s) !== 'tests' });
     }
     // Alertmanager's SNS receiver as the session renders it where LocalStack runs (its alias).
+    const plan = {
+      components: stackComponents,
+      hostPort: (c: string, p: string) => stackComponents.find((s) => s.name === c)!.ports[p]! + OFFSET,
+      configDir: (c: string) => join(state, 'config', c),
+      dataDir: (c: string) => join(state, 'data', c),
+      logFile: (c: string) => join(state, 'logs', `${c}.log`),
+      labels,
+    };
+    await runtime.prepare(plan);
     const amConfig = join(state, 'config', 'alertmanager', 'alertmanager.yml');
-    writeFileSync(amConfig, renderAlertmanagerReceivers(readFileSync(amConfig, 'utf8'), runtime.peerAddress('localstack')));
+    writeFileSync(amConfig, renderAlertmanagerReceivers(readFileSync(amConfig, 'utf8'), runtime.runs('localstack') ? runtime.peerAddress('localstack') : null));
     const targets = join(state, 'config', 'prometheus', 'targets');
     mkdirSync(targets, { recursive: true });
     const write = (job: string, groups: unknown) => writeFileSync(join(targets, `${job}.json`), JSON.stringify(groups));
     write('prometheus', [{ targets: [runtime.peerAddress('prometheus')] }]);
     write('alertmanager', [{ targets: [runtime.peerAddress('alertmanager')] }]);
     write('alertmanagers', [{ targets: [runtime.peerAddress('alertmanager')] }]);
-    write('sample-services', [{ targets: [`${runtime.hostAddress}:${hostPort}`], labels: { service: 'probe' } }]);
+    write('sample-services', [
+      { targets: [`${runtime.hostAddress}:${hostPort}`], labels: { service: 'probe' } },
+      { targets: [`${runtime.hostAddress}:${deadPort}`], labels: { service: 'dead' } },
+    ]);
     write('sandbox', []);
 
-    started = await runtime.start({
-      components: stackComponents,
-      hostPort: (c, p) => stackComponents.find((s) => s.name === c)!.ports[p]! + OFFSET,
-      configDir: (c) => join(state, 'config', c),
-      dataDir: (c) => join(state, 'data', c),
-      logFile: (c) => join(state, 'logs', `${c}.log`),
-      labels,
-    });
+    started = await runtime.start(plan);
   });
 
   afterAll(async () => {
@@ -74,39 +95,54 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
     scrapeTarget?.close();
   });
 
-  it('starts every component ready, at the host URL the plan asked for', async () => {
-    expect(started.map((s) => s.state)).toEqual(stackComponents.map(() => 'ready'));
+  it('starts every component ready at the host URL the plan asked for; an optional one it cannot pull is unavailable with the fix', async () => {
     for (const spec of stackComponents) {
       const s = started.find((x) => x.name === spec.name)!;
+      if (s.state === 'unavailable') {
+        expect(spec.optional, `${spec.name} is required`).toBe(true);
+        expect(s.reason).toMatch(/could not be pulled/);
+        expect(s.hint).toContain(`docker pull ${spec.image.name}:${spec.image.tag}`);
+        expect(s.hint).toContain(`--without ${spec.name}`);
+        continue;
+      }
+      expect(s.state).toBe('ready');
       expect(s.url).toBe(`http://127.0.0.1:${spec.ports[spec.primaryPort]! + OFFSET}`);
       const res = await fetch(`${s.url}${spec.readiness.path}`);
       expect(res.status).toBe(200);
     }
+    expect(ready('prometheus') && ready('alertmanager')).toBe(true);
   });
 
-  it('lets Prometheus reach Alertmanager by its network alias', async () => {
+  it('lets Prometheus reach Alertmanager (loopback with host networking, the network alias on a bridge)', async () => {
     const prom = started.find((s) => s.name === 'prometheus')!.url!;
+    const expected = network === 'host' ? `http://127.0.0.1:${9093 + OFFSET}/api/v2/alerts` : 'http://alertmanager:9093/api/v2/alerts';
     await eventually(async () => {
       const body = (await (await fetch(`${prom}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: { url: string }[] } };
-      expect(body.data.activeAlertmanagers.map((a) => a.url)).toContain('http://alertmanager:9093/api/v2/alerts');
+      expect(body.data.activeAlertmanagers.map((a) => a.url)).toContain(expected);
     });
   });
 
-  it('lets Prometheus scrape a process on the host through host.testcontainers.internal', async () => {
+  it('lets Prometheus scrape a process on the host, and sees a dead one as down while this process lives on', async () => {
     const prom = started.find((s) => s.name === 'prometheus')!.url!;
     await eventually(async () => {
       const body = (await (await fetch(`${prom}/api/v1/targets`)).json()) as {
         data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] };
       };
       const probe = body.data.activeTargets.find((t) => t.labels.service === 'probe');
+      const dead = body.data.activeTargets.find((t) => t.labels.service === 'dead');
       expect(probe, JSON.stringify(body.data.activeTargets)).toBeDefined();
       expect(probe!.health, probe!.lastError).toBe('up');
+      // A refused connection, as natively: no forwarder in between to crash on it.
+      expect(dead?.health, dead?.lastError).toBe('down');
+      expect(dead!.lastError).toMatch(/connection refused/);
     });
+    const q = await (await fetch(`${prom}/api/v1/query?query=${encodeURIComponent('up{service="dead"}')}`)).json() as { data: { result: { value: [number, string] }[] } };
+    expect(q.data.result.map((r) => r.value[1])).toEqual(['0']);
   });
 
   it('labels each container with the run and limits its memory as the catalog says', async () => {
     const docker = await dockerClient();
-    for (const spec of stackComponents) {
+    for (const spec of stackComponents.filter((c) => ready(c.name))) {
       const id = started.find((s) => s.name === spec.name)!.containerId!;
       const info = await docker.getContainer(id).inspect();
       expect(info.Config.Labels).toMatchObject({ ...labels, 'org.observability-sandbox.component': spec.name });
@@ -119,7 +155,8 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
   // Grafana's default admin, for the API calls a Viewer may not make (listing data sources).
   const admin = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };
 
-  it('Grafana: healthy, anonymous Viewer access, the four data sources by alias, all answering, and the dashboards', async () => {
+  it('Grafana: healthy, anonymous Viewer access, the four data sources by alias, all answering, and the dashboards', async (ctx) => {
+    needs('grafana', ctx);
     const grafana = urlOf('grafana');
     const health = (await (await fetch(`${grafana}/api/health`)).json()) as { database: string };
     expect(health.database).toBe('ok');
@@ -127,11 +164,12 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
     const folder = await fetch(`${grafana}/api/folders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"x"}' });
     expect([401, 403]).toContain(folder.status);
     const sources = (await (await fetch(`${grafana}/api/datasources`, { headers: admin })).json()) as { uid: string; url: string; type: string }[];
+    const at = (c: string) => `http://${runtime.peerAddress(c)}`;
     expect(sources.map((d) => [d.uid, d.url]).sort()).toEqual([
-      ['alertmanager', 'http://alertmanager:9093'],
-      ['loki', 'http://loki:3100'],
-      ['prometheus', 'http://prometheus:9090'],
-      ['tempo', 'http://tempo:3200'],
+      ['alertmanager', at('alertmanager')],
+      ['loki', at('loki')],
+      ['prometheus', at('prometheus')],
+      ['tempo', at('tempo')],
     ]);
     for (const uid of ['prometheus', 'loki', 'tempo']) {
       await eventually(async () => {
@@ -148,7 +186,8 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
     expect(overview.meta.canSave).toBe(false);
   });
 
-  it('Loki: ready, takes a pushed line with trace_id as structured metadata and returns it', async () => {
+  it('Loki: ready, takes a pushed line with trace_id as structured metadata and returns it', async (ctx) => {
+    needs('loki', ctx);
     const loki = urlOf('loki');
     expect((await fetch(`${loki}/ready`)).status).toBe(200);
     const ns = `${Date.now()}000000`;
@@ -165,7 +204,8 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
     });
   });
 
-  it('Tempo: ready, takes an OTLP/HTTP trace on the published 4318 and serves it back', async () => {
+  it('Tempo: ready, takes an OTLP/HTTP trace on the published 4318 and serves it back', async (ctx) => {
+    needs('tempo', ctx);
     const tempo = urlOf('tempo');
     expect((await fetch(`${tempo}/ready`)).status).toBe(200);
     const traceId = '5b8efff798038103d269b633813fc60c';
@@ -187,7 +227,8 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
     }, 60_000);
   });
 
-  it('LocalStack: healthy with SNS, SQS, S3 and CloudWatch, and the init script created the sandbox topic', async () => {
+  it('LocalStack: healthy with SNS, SQS, S3 and CloudWatch, and the init script created the sandbox topic', async (ctx) => {
+    needs('localstack', ctx);
     const ls = urlOf('localstack');
     const health = (await (await fetch(`${ls}/_localstack/health`)).json()) as { services: Record<string, string> };
     for (const svc of ['sns', 'sqs', 's3', 'cloudwatch']) expect(['available', 'running'], svc).toContain(health.services[svc]);
@@ -206,7 +247,8 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
       expect(init.completed).toBe(true);
     }, 60_000);
 
-  it('SNS: a critical alert posted to Alertmanager reaches the sandbox-alerts queue through the topic, then its resolution', async () => {
+  it('SNS: a critical alert posted to Alertmanager reaches the sandbox-alerts queue through the topic, then its resolution', async (ctx) => {
+    needs('localstack', ctx);
     await initDone();
     const env = aws();
     expect(env.AWS_ENDPOINT_URL).toBe(urlOf('localstack'));
@@ -247,7 +289,8 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
     sqs.destroy();
   });
 
-  it('S3: ml-service keeps its models in LocalStack; bad-model deploy and rollback go through S3; CloudWatch gets its metrics', async () => {
+  it('S3: ml-service keeps its models in LocalStack; bad-model deploy and rollback go through S3; CloudWatch gets its metrics', async (ctx) => {
+    needs('localstack', ctx);
     await initDone();
     const env = aws();
     const services = createSandbox();
@@ -287,7 +330,7 @@ describe.skipIf(!engine.available)('DockerRuntime against a real engine', () => 
   it('stops everything, twice without complaint, leaving no labelled container', async () => {
     await runtime.stop();
     await runtime.stop();
-    expect(runtime.status().every((s) => s.state === 'stopped')).toBe(true);
+    expect(runtime.status().every((s) => s.state === 'stopped' || s.state === 'unavailable')).toBe(true);
     const docker = await dockerClient();
     const left = await docker.listContainers({ all: true, filters: { label: [`org.observability-sandbox.session=${session}`] } });
     expect(left).toEqual([]);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAlive } from '../../scripts/runtime/processes/pid-registry.ts';
@@ -95,7 +95,10 @@ describe('Ctrl-C during a scenario', () => {
     const reportDir = join(sb.stateDir, 'reports');
     const mlUrl = `http://127.0.0.1:${portPlan(sb.portOffset).service('ml-service')}`;
     // No remediation: nothing but the CLI's own cleanup may clear the fault.
-    const cli = spawnCli(['test', FIXTURE, '--runtime', 'native', '--no-remediation', '--report-dir', reportDir], sb.env);
+    // As in a GitHub Actions step: the Markdown summary is appended to the job's summary file.
+    const stepSummary = join(sb.stateDir, 'step-summary.md');
+    writeFileSync(stepSummary, '## earlier step\n');
+    const cli = spawnCli(['test', FIXTURE, '--runtime', 'native', '--no-remediation', '--report-dir', reportDir], { ...sb.env, GITHUB_STEP_SUMMARY: stepSummary });
     const { fault } = await waitForFault(sb.stateDir, mlUrl, cli);
     const pids = leftovers(sb.stateDir).alivePids;
     expect(pids.length).toBeGreaterThanOrEqual(7);
@@ -129,6 +132,9 @@ describe('Ctrl-C during a scenario', () => {
     expect(s.timeline.at(-1).kind).toBe('scenario-end');
     expect(readFileSync(join(reportDir, 'junit.xml'), 'utf8')).toMatch(/<testcase [^>]*name="interrupt-long-fault"/);
     expect(existsSync(join(reportDir, 'report.html'))).toBe(true);
+    const markdown = readFileSync(join(reportDir, 'report.md'), 'utf8');
+    expect(markdown).toMatch(/^\| interrupt-long-fault \| ⚠️ errored \|.*\*\*INTERRUPTED\*\*/m);
+    expect(readFileSync(stepSummary, 'utf8')).toBe(`## earlier step\n${markdown}\n`);
 
     // `test` owns its sandbox: everything it started is gone.
     expect(await settleLeftovers(sb.stateDir, pids)).toEqual(NOTHING_LEFT);

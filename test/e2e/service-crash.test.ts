@@ -47,7 +47,7 @@ describe('service-crash scenario through `sandbox test`', () => {
     // and a new one started after the remediation.
     const at = (kind: string) => s.timeline.find((e: { kind: string }) => e.kind === kind).t;
     expect(at('process-exit')).toBeGreaterThanOrEqual(at('fault-start'));
-    // `t` counts from the scenario's start, after the reset (design.md): the crash scheduled
+    // `t` counts from the scenario's start, after the reset (docs/contracts.md, "Reports"): the crash scheduled
     // `at: 5s` starts at t ≈ 5, not 5 plus the seconds the reset took.
     expect(s.timeline[0]).toMatchObject({ kind: 'scenario-start' });
     expect(s.timeline[0].t).toBeLessThan(0.1);

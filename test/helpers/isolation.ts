@@ -20,7 +20,10 @@ export async function isolatedSandbox(prefix = 'sandbox-test-'): Promise<{ state
     const free = await Promise.all(ports.map((p) => isPortFree(p.port)));
     if (free.every(Boolean)) {
       const stateDir = mkdtempSync(join(tmpdir(), prefix));
-      return { stateDir, portOffset: offset, env: { ...process.env, SANDBOX_STATE_DIR: stateDir, SANDBOX_PORT_OFFSET: String(offset), NO_COLOR: '1' } };
+      // Without the CI job's GITHUB_STEP_SUMMARY: the suites' own runs must not write fixture
+      // tables into the summary of the job that runs them (a test that wants one sets its own).
+      const { GITHUB_STEP_SUMMARY: _summary, ...inherited } = process.env;
+      return { stateDir, portOffset: offset, env: { ...inherited, SANDBOX_STATE_DIR: stateDir, SANDBOX_PORT_OFFSET: String(offset), NO_COLOR: '1' } };
     }
   }
   throw new Error('no free port offset found');

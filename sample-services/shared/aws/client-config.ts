@@ -14,7 +14,7 @@ export interface AwsClientConfig {
   forcePathStyle?: boolean;
   /**
    * Checksums only where an API requires them: the SDK's default CRC32 request checksums and
-   * response validation are not implemented alike by every emulator (s3rver, older LocalStack).
+   * response validation are not implemented alike by every emulator (older LocalStack, the tests' S3 stand-in).
    */
   requestChecksumCalculation: 'WHEN_REQUIRED';
   responseChecksumValidation: 'WHEN_REQUIRED';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../../core/duration.ts';
+import { DURATION_PATTERN, parseDuration } from '../../core/duration.ts';
 import { maxInstances, services } from '../../stack/catalog.ts';
 
 /**
@@ -18,6 +18,8 @@ export function isActionName(name: string): name is ActionName {
 
 const durationMs = z
   .string({ error: 'expected a duration such as "30s" or "10m"' })
+  // For editors (compose/remediation/playbooks.schema.json); the transform below is the check.
+  .meta({ pattern: DURATION_PATTERN.source, description: 'a Prometheus-style duration such as 500ms, 30s or 10m' })
   .transform((text, ctx) => {
     const seconds = parseDuration(text);
     if (seconds === null) {
@@ -71,7 +73,7 @@ export type ActionSpec = { [K in ActionName]: z.output<(typeof actionSchemas)[K]
 export type ActionSpecOf<K extends ActionName> = z.output<(typeof actionSchemas)[K]>;
 
 /** Checks `action` first so an unknown one gets its own message rather than a union's noise. */
-const actionSpec = z
+export const actionSpec = z
   .looseObject({ action: z.string({ error: "expected an action name such as 'restart'" }) })
   .transform((value, ctx): ActionSpec => {
     if (!isActionName(value.action)) {

@@ -1,10 +1,10 @@
 import { Document } from 'yaml';
+import { RUNBOOK_BASE_AS_WRITTEN } from '../../stack/catalog.ts';
 import type { BurnRatePair, Scale, Slo, SloSpec } from './spec.ts';
 import { errorBudget, formatWindow, leMatcherRegex, roundFloat, scaleWindow } from './windows.ts';
 
 /** Renders SLO specs into Prometheus rule files (recording rules per window, burn-rate alerts). */
 
-export const RUNBOOK_BASE = 'http://127.0.0.1:9400/runbooks';
 const METRIC = 'http_server_request_duration_seconds';
 const JOB = 'sample-services';
 
@@ -97,7 +97,7 @@ export function renderGroup(service: string, slos: readonly Slo[], spec: SloSpec
             `${slo.service} ${sloKind(slo)} (objective ${slo.objective}%): the error ratio is {{ $value | humanizePercentage }} over ${p.long} ` +
             `and above ${roundFloat(p.burnRate * budget * 100)}% over ${p.short} too, ${p.burnRate}x the error budget of ${roundFloat(budget * 100)}% ` +
             `(windows ${p.long}/${p.short}, ${p.nominal} in real time).`,
-          runbook_url: `${RUNBOOK_BASE}/SLOErrorBudgetBurn`,
+          runbook_url: `${RUNBOOK_BASE_AS_WRITTEN}SLOErrorBudgetBurn`,
         },
       });
     }

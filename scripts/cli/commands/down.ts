@@ -21,13 +21,10 @@ export async function downCommand(opts: GlobalOptions): Promise<number> {
     stopped = true;
     out(`stopped the sandbox (session ${info.session}, ${info.runtime} runtime)`);
   }
+  // Processes by the pid registry, containers by the state dir's label (with or without a
+  // readable session.json).
   const { reaped } = await reapStale(layout);
-  if (info?.runtime === 'docker') {
-    const { removeSandboxContainers } = await import('../../runtime/docker/docker-runtime.ts');
-    const removed = await removeSandboxContainers({ 'org.observability-sandbox.session': info.session });
-    if (removed > 0) out(`removed ${removed} container(s)`);
-  }
-  if (reaped > 0) out(`reaped ${reaped} process(es) left behind by a sandbox that did not stop cleanly`);
+  if (reaped > 0) out(`reaped ${reaped} process(es) and container(s) left behind by a sandbox that did not stop cleanly`);
   if (!stopped && reaped === 0) out('no sandbox was running');
   return 0;
 }

@@ -1,21 +1,29 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ExitCode, SandboxError } from '../../core/errors.ts';
+import { ExitCode, isSandboxError, SandboxError } from '../../core/errors.ts';
 import { createReporters } from '../../reporters/index.ts';
 import { connectionFrom } from '../../runtime/connection.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
+import { parseWithout } from '../../runtime/components.ts';
 import type { AttachTarget } from '../../runtime/attached/attached-runtime.ts';
+import { attachBaseUrl } from '../../runtime/attached/base-url.ts';
 import { reapStale, startSandbox, type Sandbox } from '../../runtime/session.ts';
 import { readDetectionConfigFromApi } from '../../scenario/detection-bounds.ts';
 import { resolveScenarioArgs } from '../../scenario/discover.ts';
 import type { Scenario } from '../../scenario/model.ts';
 import type { Reporter, SuiteReport } from '../../scenario/result.ts';
 import { prepareScenarios, runSuite } from '../../scenario/suite.ts';
-import { nextUsableOffset } from '../../stack/catalog.ts';
+import { nextUsableOffset, portPlan, type PortPlan } from '../../stack/catalog.ts';
+import { attachTargetsDir } from '../../runtime/attached/targets.ts';
+import { alertmanagerConfigText, alertmanagerReceivers, checkAttachedRouting, sinkNamesOf } from '../../scenario/attached/routing.ts';
+import { waitForScrapedTargets } from '../../scenario/attached/scrapes.ts';
+import { checkLoadEngines } from '../../scenario/load-engines.ts';
 import { err, layoutFrom, out, portOffsetFrom, type GlobalOptions } from '../context.ts';
 
 export interface RunOptions extends GlobalOptions {
   runtime: string;
+  /** `--without grafana,loki` (default: SANDBOX_WITHOUT). */
+  without?: string;
   remediation: boolean;
   reportDir?: string;
   reporter?: string[];
@@ -28,35 +36,71 @@ export interface RunOptions extends GlobalOptions {
   tempoUrl?: string;
 }
 
-/** `--attach --prometheus-url U --alertmanager-url U [--loki-url U] [--tempo-url U]`, checked together. */
-export function attachTargetFrom(opts: Pick<RunOptions, 'attach' | 'prometheusUrl' | 'alertmanagerUrl' | 'lokiUrl' | 'tempoUrl'>): AttachTarget | undefined {
+/**
+ * `--attach --prometheus-url U --alertmanager-url U [--loki-url U] [--tempo-url U]`, checked
+ * together: base URLs normalised (a pasted API path or UI fragment dropped, said through
+ * `onNote`), and options that mean nothing attached (`--runtime`, `--parallel`) refused.
+ */
+export function attachTargetFrom(
+  opts: Pick<RunOptions, 'attach' | 'prometheusUrl' | 'alertmanagerUrl' | 'lokiUrl' | 'tempoUrl' | 'parallel'> & { runtime?: string },
+  onNote: (line: string) => void = () => undefined,
+): AttachTarget | undefined {
   const urls = [
-    ['--prometheus-url', opts.prometheusUrl, true],
-    ['--alertmanager-url', opts.alertmanagerUrl, true],
-    ['--loki-url', opts.lokiUrl, false],
-    ['--tempo-url', opts.tempoUrl, false],
+    ['--prometheus-url', opts.prometheusUrl, true, 'prometheus'],
+    ['--alertmanager-url', opts.alertmanagerUrl, true, 'alertmanager'],
+    ['--loki-url', opts.lokiUrl, false, 'loki'],
+    ['--tempo-url', opts.tempoUrl, false, 'tempo'],
   ] as const;
   if (!opts.attach) {
     const given = urls.filter(([, v]) => v).map(([flag]) => flag);
     if (given.length > 0) throw new SandboxError('INVALID_ARGUMENT', `${given.join(' and ')} need${given.length === 1 ? 's' : ''} --attach`, { hint: 'add --attach' });
     return undefined;
   }
+  if (opts.runtime !== undefined && opts.runtime !== 'auto') {
+    throw new SandboxError('INVALID_ARGUMENT', `--runtime ${opts.runtime} and --attach cannot be combined: attached, the sandbox runs no stack of its own (only its services, sink and controller, as host processes)`, {
+      hint: `drop --runtime to judge your stack, or drop --attach to run the sandbox's own stack on ${opts.runtime}`,
+    });
+  }
+  if (opts.parallel !== undefined && opts.parallel !== 'auto' && opts.parallel !== '1') {
+    throw new SandboxError('INVALID_ARGUMENT', `--parallel ${opts.parallel} and --attach cannot be combined: scenarios on one attached stack run one after another`, { hint: 'drop --parallel' });
+  }
   const bad: string[] = [];
-  for (const [flag, v, required] of urls) {
+  const base: Partial<Record<(typeof urls)[number][3], string>> = {};
+  for (const [flag, v, required, component] of urls) {
     if (!v) {
       if (required) bad.push(`${flag} is missing`);
-    } else if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) bad.push(`${flag} "${v}" is not an http(s) URL`);
+      continue;
+    }
+    try {
+      const { url, note } = attachBaseUrl(flag, v, component);
+      base[component] = url;
+      if (note) onNote(note);
+    } catch (e) {
+      if (!isSandboxError(e)) throw e;
+      bad.push(e.message.replace(/^--attach: /, ''));
+    }
   }
   if (bad.length > 0) {
-    throw new SandboxError('INVALID_ARGUMENT', `--attach: ${bad.join('; ')}`, { hint: 'e.g. --attach --prometheus-url http://127.0.0.1:9090 --alertmanager-url http://127.0.0.1:9093' });
+    throw new SandboxError('INVALID_ARGUMENT', `--attach: ${bad.join('; ')}`, { hint: 'e.g. --attach --prometheus-url http://127.0.0.1:9090 --alertmanager-url http://127.0.0.1:9093 (base URLs)' });
   }
-  const base = (u: string) => u.replace(/\/$/, '');
   return {
-    prometheusUrl: base(opts.prometheusUrl!),
-    alertmanagerUrl: base(opts.alertmanagerUrl!),
-    ...(opts.lokiUrl ? { lokiUrl: base(opts.lokiUrl) } : {}),
-    ...(opts.tempoUrl ? { tempoUrl: base(opts.tempoUrl) } : {}),
+    prometheusUrl: base.prometheus!,
+    alertmanagerUrl: base.alertmanager!,
+    ...(base.loki ? { lokiUrl: base.loki } : {}),
+    ...(base.tempo ? { tempoUrl: base.tempo } : {}),
   };
+}
+
+/**
+ * What an attached stack is configured to do, from its own APIs: detection bounds (intervals,
+ * rules' `for`, routes), its receivers, and which of them deliver to this sandbox's sink.
+ */
+async function readAttachedStack(attach: AttachTarget, ports: PortPlan) {
+  const detection = await readDetectionConfigFromApi(attach.prometheusUrl, attach.alertmanagerUrl);
+  const receivers = alertmanagerReceivers(await alertmanagerConfigText(attach.alertmanagerUrl));
+  const endpoints = { sinkPort: ports.service('notification-sink'), controllerPort: ports.service('remediation-controller') };
+  detection.sinkNames = sinkNamesOf(receivers, endpoints.sinkPort);
+  return { detection, receivers, endpoints };
 }
 
 /** Ports of parallel shards sit this far apart; a sandbox's own ports never collide with them. */
@@ -68,11 +112,13 @@ const SHARD_PORT_STEP = 50;
  */
 export async function runCommand(args: string[], opts: RunOptions, mode: 'run' | 'test'): Promise<number> {
   const layout = layoutFrom(opts);
-  const attach = attachTargetFrom(opts);
-  const detection = attach ? await readDetectionConfigFromApi(attach.prometheusUrl, attach.alertmanagerUrl) : undefined;
-  const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`), detection);
+  const attach = attachTargetFrom(opts, (note) => out(`note: ${note}`));
+  const attached = attach ? await readAttachedStack(attach, portPlan(portOffsetFrom(opts))) : undefined;
+  const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`), attached?.detection);
+  // Attached: every receiver a scenario names delivers to the sink, remediation reaches the controller.
+  if (attach && attached) checkAttachedRouting(scenarios, attached.receivers, attached.detection.alertmanager, attached.endpoints, attach.alertmanagerUrl);
   const reportDir = resolve(opts.reportDir ?? layout.reportsDir);
-  const names = opts.reporter ?? (mode === 'test' || opts.reportDir ? ['terminal', 'json', 'junit', 'html'] : ['terminal']);
+  const names = opts.reporter ?? (mode === 'test' || opts.reportDir ? ['terminal', 'json', 'junit', 'html', 'markdown'] : ['terminal']);
   const reporters = createReporters(names, { reportDir, quiet: opts.quiet ?? false });
   const { report, interrupted } = await executeSuite(scenarios, opts, mode, reporters);
   if (names.some((n) => n !== 'terminal')) out(`reports: ${reportDir}`);
@@ -108,6 +154,8 @@ export async function executeSuite(
     const stale = await reapStale(layout);
     let conns;
     const attach = attachTargetFrom(opts);
+    // Before anything starts: a load engine that cannot run where the scenarios will.
+    await checkLoadEngines(scenarios, attach ? 'attached' : stale.running && mode === 'run' ? stale.running.runtime : opts.runtime);
     if (stale.running && mode === 'run' && !attach) {
       conns = [connectionFrom(stale.running, layout)];
       out(`using the running sandbox (session ${stale.running.session})`);
@@ -126,6 +174,7 @@ export async function executeSuite(
       const start = (i: number) =>
         startSandbox({
           runtime: parseRuntimeChoice(opts.runtime),
+          without: parseWithout(opts.without),
           stateDir: i === 0 ? layout.root : join(layout.root, 'shards', String(i)),
           portOffset: offsets[i]!,
           remediation: opts.remediation,
@@ -140,9 +189,13 @@ export async function executeSuite(
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       conns = owned.map((o) => connectionFrom(o.info, o.layout));
-      if (attach) out(`attached: your Prometheus must scrape the sandbox's services; file_sd targets are in ${join(owned[0]!.layout.configDir('prometheus'), 'targets')}`);
+      if (attach) {
+        // Before any fault: the team's Prometheus scrapes every target the sandbox lists.
+        await waitForScrapedTargets(attach.prometheusUrl, owned[0]!.layout.root, { warn: (w) => err(`warning: ${w}`) });
+        out(`attached: ${attach.prometheusUrl} scrapes the sandbox's services (targets in ${attachTargetsDir(owned[0]!.layout.root)})`);
+      }
     }
-    const detection = attach ? await readDetectionConfigFromApi(attach.prometheusUrl, attach.alertmanagerUrl) : undefined;
+    const detection = attach ? (await readAttachedStack(attach, portPlan(portOffsetFrom(opts)))).detection : undefined;
     const report = await runSuite(conns, scenarios, {
       remediation: opts.remediation,
       reporters,

@@ -6,6 +6,7 @@ import { isAlive } from '../../runtime/processes/pid-registry.ts';
 import { tailOfFile } from '../../runtime/processes/managed-process.ts';
 import { PROJECT_ROOT } from '../../runtime/paths.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
+import { parseWithout } from '../../runtime/components.ts';
 import { controlAnswers, startSandbox, type Sandbox } from '../../runtime/session.ts';
 import { readSessionInfo, type StateLayout } from '../../runtime/state.ts';
 import { layoutFrom, out, portOffsetFrom, type GlobalOptions } from '../context.ts';
@@ -13,6 +14,8 @@ import { statusLine, statusTable } from '../format.ts';
 
 export interface UpOptions extends GlobalOptions {
   runtime: string;
+  /** `--without grafana,loki` (default: SANDBOX_WITHOUT). */
+  without?: string;
   detach?: boolean;
   remediation: boolean;
 }
@@ -21,6 +24,7 @@ export interface UpOptions extends GlobalOptions {
 export async function upCommand(opts: UpOptions): Promise<number> {
   const layout = layoutFrom(opts);
   const runtime = parseRuntimeChoice(opts.runtime);
+  const without = parseWithout(opts.without);
   if (opts.detach) return detach(opts, layout);
   const interrupted = trapSignals();
   const sandbox = await startSandbox({
@@ -28,6 +32,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
     stateDir: layout.root,
     portOffset: portOffsetFrom(opts),
     remediation: opts.remediation,
+    without,
     log: out,
   });
   try {
@@ -57,6 +62,7 @@ export async function hostCommand(opts: UpOptions): Promise<number> {
       stateDir: layout.root,
       portOffset: portOffsetFrom(opts),
       remediation: opts.remediation,
+      without: parseWithout(opts.without),
       detached: true,
       log: out,
     });
@@ -78,6 +84,7 @@ async function detach(opts: UpOptions, layout: StateLayout): Promise<number> {
   const fd = openSync(logFile, 'a');
   const args = [join(PROJECT_ROOT, 'bin/sandbox.mjs'), 'host', '--runtime', opts.runtime, '--state-dir', layout.root, '--port-offset', String(portOffsetFrom(opts))];
   if (!opts.remediation) args.push('--no-remediation');
+  if (opts.without !== undefined) args.push('--without', opts.without);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd() });
   closeSync(fd);
   child.unref();

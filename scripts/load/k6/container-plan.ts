@@ -1,6 +1,7 @@
 import { SandboxError } from '../../core/errors.ts';
-import { COMPONENT_LABEL } from '../../runtime/docker/container-plan.ts';
+import { COMPONENT_LABEL, type NetworkMode } from '../../runtime/docker/container-plan.ts';
 import { assertLoopback, type LoadProfile } from '../driver.ts';
+import { imageTrouble, pullProblem } from '../../runtime/docker/pull-problem.ts';
 import { K6_INSTALL_URL } from './binary.ts';
 import { K6_IMAGE_REF } from './image.ts';
 import { k6DeadlineMs } from './options.ts';
@@ -11,7 +12,7 @@ import { CONTAINER_HOST_ALIAS, generateK6Script } from './script.ts';
  * container is, as plain data that unit tests check, and how its results are read back.
  */
 
-/** host.testcontainers.internal: where a container reaches this machine's exposed ports (script.ts). */
+/** host.docker.internal: where a bridge-networked container reaches this machine's loopback (script.ts). */
 export { CONTAINER_HOST_ALIAS };
 
 /** The catalog-style component label value of a k6 container. */
@@ -31,15 +32,15 @@ export const K6_CONTAINER_SUMMARY = '/tmp/sandbox-summary.json';
 export const K6_STOP_TIMEOUT_MS = 5_000;
 
 /**
- * The host URL as a container sees it: the same port (and path) at host.testcontainers.internal.
- * The host URL must be loopback (the sandbox sends load nowhere else); the port is the one to
- * expose through the forwarder.
+ * The host URL as a container sees it, following the docker runtime's network mode: itself with
+ * host networking; the same port (and path) at host.docker.internal on a bridge. The host URL
+ * must be loopback (the sandbox sends load nowhere else).
  */
-export function containerTargetUrl(hostUrl: string): { url: string; hostPort: number } {
+export function containerTargetUrl(hostUrl: string, network: NetworkMode = 'bridge'): { url: string; hostPort: number } {
   assertLoopback(hostUrl);
   const u = new URL(hostUrl);
   const hostPort = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-  u.hostname = CONTAINER_HOST_ALIAS;
+  if (network === 'bridge') u.hostname = CONTAINER_HOST_ALIAS;
   return { url: u.href.replace(/\/+$/, ''), hostPort };
 }
 
@@ -58,8 +59,10 @@ export interface K6ContainerPlan {
   /** Only this: nothing of the host's K6_* settings (outputs, cloud) reaches the container. */
   env: Record<string, string>;
   labels: Record<string, string>;
-  /** The host port the container sends to, exposed through the port forwarder before it is created. */
+  /** The host port the container sends to. */
   hostPort: number;
+  /** The docker runtime's network mode: host networking, or a bridge with host.docker.internal. */
+  network: NetworkMode;
   /** The URL the script sends to. */
   targetUrl: string;
   /**
@@ -78,15 +81,18 @@ export interface K6ContainerPlanOptions {
   labels: Readonly<Record<string, string>>;
   /** Unique per run (K6_RUN_LABEL). */
   runId: string;
+  /** Default: bridge. */
+  network?: NetworkMode;
   payloadPoolSize?: number;
   title?: string;
 }
 
 export function buildK6ContainerPlan(profile: LoadProfile, options: K6ContainerPlanOptions): K6ContainerPlan {
-  const target = containerTargetUrl(profile.baseUrl);
+  const network = options.network ?? 'bridge';
+  const target = containerTargetUrl(profile.baseUrl, network);
   const content = generateK6Script({
     ...profile,
-    sendTo: target.url,
+    ...(network === 'bridge' ? { sendTo: target.url } : {}),
     maxVUs: profile.maxInFlight ?? 256,
     ...(options.payloadPoolSize !== undefined ? { payloadPoolSize: options.payloadPoolSize } : {}),
     ...(options.title !== undefined ? { title: options.title } : {}),
@@ -100,6 +106,7 @@ export function buildK6ContainerPlan(profile: LoadProfile, options: K6ContainerP
     env: { K6_NO_USAGE_REPORT: 'true' },
     labels: { ...options.labels, [COMPONENT_LABEL]: K6_COMPONENT, [K6_RUN_LABEL]: options.runId },
     hostPort: target.hostPort,
+    network,
     targetUrl: target.url,
     wait: 'running',
     deadlineMs: k6DeadlineMs(profile.durationSeconds),
@@ -117,10 +124,13 @@ export function k6ContainerError(plan: Pick<K6ContainerPlan, 'image' | 'targetUr
   const details = tail.map((l) => `k6 | ${l}`);
   const local = `or install k6 (${K6_INSTALL_URL}) to run the load from this machine`;
   if (failure.kind === 'start') {
-    const pull = /pull|manifest|not found|no such image/i.test(failure.message);
+    if (pullProblem(failure.message) !== 'other' || /pull|no such image/i.test(failure.message)) {
+      const t = imageTrouble(plan.image, failure.message, undefined, undefined);
+      return new SandboxError('IMAGE_UNAVAILABLE', `the k6 load container: ${t.reason}`, { details, hint: `${t.hint}; ${local}; or use \`engine: builtin\`` });
+    }
     return new SandboxError('COMPONENT_DIED', `the k6 load container (${plan.image}) did not start: ${failure.message}`, {
       details,
-      hint: pull ? `check that the engine can pull the image: docker pull ${plan.image}; ${local}` : `check \`docker info\` and the engine's logs; ${local}`,
+      hint: `check \`docker info\` and the engine's logs; ${local}`,
     });
   }
   if (failure.kind === 'summary') {
@@ -129,8 +139,8 @@ export function k6ContainerError(plan: Pick<K6ContainerPlan, 'image' | 'targetUr
   return new SandboxError('COMPONENT_DIED', `the k6 load container (${plan.image}) exited with code ${failure.exitCode} without writing its summary`, {
     details,
     hint:
-      `k6's last lines are above (${exitMeaning(failure.exitCode)}); it sent to ${plan.targetUrl}, the api-gateway's host port ` +
-      `forwarded by testcontainers' sshd container. Use \`engine: builtin\`, ${local}`,
+      `k6's last lines are above (${exitMeaning(failure.exitCode)}); it sent to ${plan.targetUrl}, the api-gateway on this ` +
+      `machine's loopback. Use \`engine: builtin\`, ${local}`,
   });
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { GenericContainer, getContainerRuntimeClient, ImageName, TestContainers, Wait, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, getContainerRuntimeClient, ImageName, Wait, type StartedTestContainer } from 'testcontainers';
+import type { NetworkMode } from '../../runtime/docker/container-plan.ts';
 import { isSandboxError, SandboxError } from '../../core/errors.ts';
 import { LineTail } from '../../runtime/docker/log-tail.ts';
 import { removeSandboxContainers } from '../../runtime/docker/remove.ts';
@@ -17,40 +18,39 @@ export interface K6ContainerRunOptions {
 }
 
 /**
- * Before a scenario's clock starts (LoadDriver.prepare): pull the k6 image if the engine lacks it
- * and expose the target's host port to containers, so that neither a first pull nor starting
- * testcontainers' port forwarder (in a CLI process other than the sandbox's) delays the load
- * against the fault schedule. runK6InContainer does both again, cheaply, when they are done.
+ * Before a scenario's clock starts (LoadDriver.prepare): pull the k6 image if the engine lacks it,
+ * so that a first pull does not delay the load against the fault schedule.
  */
-export async function prepareK6Container(image: string, hostUrl: string): Promise<void> {
-  const { hostPort } = containerTargetUrl(hostUrl);
+export async function prepareK6Container(image: string): Promise<void> {
   try {
     const client = await getContainerRuntimeClient();
     await client.image.pull(ImageName.fromString(image));
-    await exposeHostPort(hostPort);
+    await networkMode();
   } catch (e) {
+    if (isSandboxError(e)) throw e;
     throw k6ContainerError({ image, targetUrl: '' }, { kind: 'start', message: (e as Error).message }, []);
   }
 }
 
-/** Ports this process has exposed already: no second round trip to the forwarder for them. */
-const exposed = new Set<number>();
-
 /**
- * Must precede the container: testcontainers adds host.testcontainers.internal only to containers
- * created while its forwarder runs. Exposed already by the docker runtime in this process is fine
- * (testcontainers checks the forwarder and carries on).
+ * The docker runtime's network mode on this engine, decided as the sandbox decided it
+ * (select-runtime.ts), so the k6 container reaches the api-gateway the way Prometheus does.
  */
-async function exposeHostPort(port: number): Promise<void> {
-  if (exposed.has(port)) return;
-  await TestContainers.exposeHostPorts(port);
-  exposed.add(port);
+async function networkMode(): Promise<NetworkMode> {
+  const { requireDockerEngine } = await import('../../runtime/docker/engine.ts');
+  const { networkModeFor } = await import('../../runtime/select-runtime.ts');
+  const mode = networkModeFor((await requireDockerEngine()).kind);
+  if (typeof mode !== 'string') throw mode;
+  return mode;
 }
 
 /** The plan as a testcontainers definition (unit tests read its fields). */
 export function k6Container(plan: K6ContainerPlan, onLogs?: (stream: Readable) => unknown): GenericContainer {
   const c = new GenericContainer(plan.image)
     .withCommand(plan.command)
+    // Where the api-gateway is: the host's loopback itself, or host.docker.internal on a bridge.
+    .withNetworkMode(plan.network === 'host' ? 'host' : 'bridge')
+    .withExtraHosts(plan.network === 'bridge' ? [{ host: 'host.docker.internal', ipAddress: 'host-gateway' }] : [])
     .withEnvironment(plan.env)
     .withLabels(plan.labels)
     .withCopyContentToContainer([plan.script])
@@ -63,8 +63,8 @@ export function k6Container(plan: K6ContainerPlan, onLogs?: (stream: Readable) =
 /**
  * Run the profile with k6 in the pinned k6 image, for the docker runtime where no k6 binary is on
  * PATH; summarised as the binary path and the builtin driver do. The target stays the loopback
- * api-gateway: its host port is exposed to containers through testcontainers' port forwarder and
- * the script sends to host.testcontainers.internal:<that port>.
+ * api-gateway, reached the way the docker runtime's Prometheus reaches it: with host networking at
+ * its loopback URL itself, on Docker Desktop's bridge at host.docker.internal:<same port>.
  *
  * The summary comes back as a file: k6 writes `--summary-export` inside the container, and once
  * the container has stopped its archive is copied out through the engine's API (testcontainers'
@@ -82,6 +82,7 @@ export async function runK6InContainer(profile: LoadProfile, options: K6Containe
   const plan = buildK6ContainerPlan(profile, {
     labels: options.labels,
     runId,
+    network: await networkMode(),
     ...(options.payloadPoolSize !== undefined ? { payloadPoolSize: options.payloadPoolSize } : {}),
     ...(options.title !== undefined ? { title: options.title } : {}),
   });
@@ -89,7 +90,6 @@ export async function runK6InContainer(profile: LoadProfile, options: K6Containe
   let started: StartedTestContainer | undefined;
   try {
     try {
-      await exposeHostPort(plan.hostPort);
       if (options.signal?.aborted) return emptyK6Summary();
       started = await k6Container(plan, (s) => s.on('error', () => undefined).on('data', (chunk: string | Buffer) => tail.push(String(chunk)))).start();
     } catch (e) {

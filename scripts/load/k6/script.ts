@@ -12,8 +12,8 @@ export interface K6ScriptInput extends K6OptionsInput {
   /** The api-gateway's URL on this machine: loopback only, checked. */
   baseUrl: string;
   /**
-   * The URL the script sends to, when k6 reaches `baseUrl` by another name: from a container, the
-   * same host port at host.testcontainers.internal (k6/container-plan.ts), and nothing else.
+   * The URL the script sends to, when k6 reaches `baseUrl` by another name: from a bridge-networked
+   * container, the same host port at host.docker.internal (k6/container-plan.ts), and nothing else.
    * Default: baseUrl.
    */
   sendTo?: string;
@@ -126,14 +126,14 @@ export default function () {
 }
 
 /**
- * How a container reaches a port of this machine: testcontainers' port forwarder (an sshd
- * container with a reverse tunnel) answers at this name in every container created after the port
- * was exposed, and connects to localhost:<same port> here. docker-runtime.ts's TESTCONTAINERS_HOST,
- * repeated so that the k6 modules stay free of testcontainers; a unit test keeps them equal.
+ * How a bridge-networked container (Docker Desktop) reaches this machine's loopback: Desktop
+ * forwards this name there. docker-runtime.ts's DESKTOP_HOST, repeated so that the k6 modules stay
+ * free of testcontainers; a unit test keeps them equal. With host networking (Docker Engine on
+ * Linux) the container sends to the loopback URL itself.
  */
-export const CONTAINER_HOST_ALIAS = 'host.testcontainers.internal';
+export const CONTAINER_HOST_ALIAS = 'host.docker.internal';
 
-/** `sendTo` names the checked loopback target another way: the forwarder's host name, same port and path. */
+/** `sendTo` names the checked loopback target another way: host.docker.internal, same port and path. */
 function assertSameTarget(baseUrl: string, sendTo: string): void {
   const a = new URL(baseUrl);
   const b = new URL(sendTo);

@@ -1,5 +1,6 @@
 import { SandboxError } from '../../core/errors.ts';
 import type { ComponentStatus, StackPlan, StackRuntime } from '../types.ts';
+import { readAttachTargets, removeAttachTargets } from './targets.ts';
 
 /** The monitoring stack a team already operates, which the sandbox uses instead of its own. */
 export interface AttachTarget {
@@ -27,6 +28,15 @@ export class AttachedRuntime implements StackRuntime {
   peerAddress(component: string): string {
     const url = component === 'prometheus' ? this.target.prometheusUrl : component === 'alertmanager' ? this.target.alertmanagerUrl : undefined;
     return url ? new URL(url).host : '127.0.0.1';
+  }
+
+  async prepare(): Promise<void> {
+    // Nothing to fetch: the team's stack is already there.
+  }
+
+  /** The sandbox runs no stack component of its own here. */
+  runs(): boolean {
+    return false;
   }
 
   async start(plan: StackPlan): Promise<ComponentStatus[]> {
@@ -69,6 +79,26 @@ export class AttachedRuntime implements StackRuntime {
 
   async stop(): Promise<void> {
     // Nothing of the team's is ours to stop.
+  }
+
+  /**
+   * Removes the attach targets files and waits (at most `timeoutMs`) until the team's Prometheus
+   * no longer scrapes them: its discovery manager hands target updates to the scrape manager at
+   * most every 5 s (discovery/manager.go, updatert), and a target stopped before that would be
+   * scraped as down and alerted on.
+   */
+  async withdrawTargets(stateDir: string, timeoutMs = 8000): Promise<void> {
+    const ours = new Set(readAttachTargets(stateDir).map((t) => t.target));
+    removeAttachTargets(stateDir);
+    if (ours.size === 0) return;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const active = await fetch(`${this.target.prometheusUrl}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(2000) })
+        .then(async (r) => ((await r.json()) as { data: { activeTargets: { discoveredLabels: Record<string, string> }[] } }).data.activeTargets)
+        .catch(() => null);
+      if (active === null || !active.some((t) => ours.has(t.discoveredLabels.__address__ ?? ''))) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

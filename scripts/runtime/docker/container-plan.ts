@@ -14,6 +14,17 @@ export const COMPONENT_LABEL = 'org.observability-sandbox.component';
  */
 export type ConfigDelivery = 'bind' | 'copy';
 
+/**
+ * How containers and the host's loopback reach each other (docs/docker-runtime.md).
+ * - host: the container shares the host's network namespace (Docker Engine on Linux, rootful):
+ *   it listens on 127.0.0.1 at the sandbox's host port and reaches the host's processes and its
+ *   peers at 127.0.0.1, exactly as natively. Nothing is published; nothing is forwarded.
+ * - bridge: its own network namespace on the sandbox network (Docker Desktop): it listens on
+ *   0.0.0.0 at the catalog's port inside, published on 127.0.0.1 at the host port; peers by
+ *   network alias; the host's loopback as host.docker.internal, which Desktop forwards there.
+ */
+export type NetworkMode = 'host' | 'bridge';
+
 export interface ContainerPort {
   /** The catalog's port name. */
   name: string;
@@ -29,7 +40,7 @@ export interface ContainerPlan {
   /** `name:tag`, pinned in the catalog, unless the spec's imageEnv variable names another. */
   image: string;
   /** The variable that may replace the image (compose writes `${VAR:-<pinned>}`). */
-  imageEnv?: string;
+  imageEnv: string;
   /** GenericContainer, or the testcontainers module that knows the image. */
   module: 'generic' | 'localstack';
   /** Arguments to the image's entrypoint (the component's binary). */
@@ -48,10 +59,11 @@ export interface ContainerPlan {
   env: Record<string, string>;
   /** Host variables handed through when set (compose writes them as bare names). */
   passEnv: string[];
-  /** Other containers reach this one by its component name on the sandbox network. */
+  network: NetworkMode;
+  /** bridge: other containers reach this one by its component name on the sandbox network. */
   networkAlias: string;
   labels: Record<string, string>;
-  /** Readiness, by container port: testcontainers resolves the mapped host port. */
+  /** Readiness, by the port the component listens on (in its namespace). */
   wait: { path: string; port: number; timeoutMs: number };
   memoryMiB: number;
   startOrder: number;
@@ -60,6 +72,8 @@ export interface ContainerPlan {
 }
 
 export type ContainerPlanInput = Pick<StackPlan, 'components' | 'hostPort' | 'configDir' | 'labels'> & {
+  /** Default: bridge (what the generated compose file describes). */
+  network?: NetworkMode;
   configDelivery?: ConfigDelivery;
   /** Host used in the URL the component announces (--web.external-url). */
   externalHost?: string;
@@ -69,8 +83,10 @@ export type ContainerPlanInput = Pick<StackPlan, 'components' | 'hostPort' | 'co
   hostEnv?: NodeJS.ProcessEnv;
 };
 
-/** Inside a container a component listens on every interface of its own network namespace. */
+/** Bridge: inside a container a component listens on every interface of its own network namespace. */
 export const CONTAINER_LISTEN_HOST = '0.0.0.0';
+/** Host networking: the host's namespace, so loopback only, as natively. */
+export const LOOPBACK = '127.0.0.1';
 
 export function buildContainerPlans(input: ContainerPlanInput): ContainerPlan[] {
   return [...input.components]
@@ -79,9 +95,13 @@ export function buildContainerPlans(input: ContainerPlanInput): ContainerPlan[] 
 }
 
 export function buildContainerPlan(spec: StackComponentSpec, input: ContainerPlanInput): ContainerPlan {
-  const ports = Object.entries(spec.ports).map(([name, container]) => ({
+  const network = input.network ?? 'bridge';
+  const host = network === 'host';
+  // Host networking: the container sees the host's ports, so it listens on the offset one.
+  const inside = (component: StackComponentSpec, name: string) => (host ? input.hostPort(component.name, name) : portOf(component, name));
+  const ports = Object.keys(spec.ports).map((name) => ({
     name,
-    container,
+    container: inside(spec, name),
     host: input.hostPort(spec.name, name),
   }));
   const primaryHost = input.hostPort(spec.name, spec.primaryPort);
@@ -89,14 +109,14 @@ export function buildContainerPlan(spec: StackComponentSpec, input: ContainerPla
   const ctx: LaunchContext = {
     configDir: spec.containerConfigDir,
     dataDir: spec.containerDataDir,
-    listenHost: CONTAINER_LISTEN_HOST,
-    port: (name) => portOf(spec, name),
+    listenHost: host ? LOOPBACK : CONTAINER_LISTEN_HOST,
+    port: (name) => inside(spec, name),
     externalUrl: `http://${input.externalHost ?? '127.0.0.1'}:${primaryHost}`,
-    // Peers by network alias and container port, as DockerRuntime.peerAddress says.
+    // Peers as DockerRuntime.peerAddress says: loopback and host port, or alias and container port.
     peer: (component, port) => {
       const other = input.components.find((c) => c.name === component);
       if (!other) throw new Error(`catalog: ${spec.name} needs ${component}, which is not in the plan`);
-      return `${component}:${portOf(other, port ?? other.primaryPort)}`;
+      return `${host ? LOOPBACK : component}:${inside(other, port ?? other.primaryPort)}`;
     },
     projectPath: (relative) => {
       const m = spec.mounts?.find((x) => x.source === relative);
@@ -108,11 +128,12 @@ export function buildContainerPlan(spec: StackComponentSpec, input: ContainerPla
   const passEnv = [...(spec.passEnv ?? [])];
   const passed = Object.fromEntries(passEnv.flatMap((k) => (hostEnv[k] ? [[k, hostEnv[k]] as const] : [])));
   const projectPath = input.projectPath ?? ((relative: string) => join(PROJECT_ROOT, relative));
-  const override = spec.imageEnv ? hostEnv[spec.imageEnv]?.trim() : undefined;
+  const imageEnv = spec.imageEnv ?? imageVariable(spec.name);
+  const override = hostEnv[imageEnv]?.trim();
   return {
     name: spec.name,
     image: override || `${spec.image.name}:${spec.image.tag}`,
-    ...(spec.imageEnv ? { imageEnv: spec.imageEnv } : {}),
+    imageEnv,
     module: spec.testcontainersModule ?? 'generic',
     command,
     ports,
@@ -121,13 +142,19 @@ export function buildContainerPlan(spec: StackComponentSpec, input: ContainerPla
     dataDir: spec.containerDataDir,
     env: { ...spec.env?.(ctx), ...passed },
     passEnv,
+    network,
     networkAlias: spec.name,
     labels: { ...input.labels, [COMPONENT_LABEL]: spec.name },
-    wait: { path: spec.readiness.path, port: portOf(spec, spec.readiness.port), timeoutMs: spec.readiness.timeoutMs },
+    wait: { path: spec.readiness.path, port: inside(spec, spec.readiness.port), timeoutMs: spec.readiness.timeoutMs },
     memoryMiB: spec.memoryMiB,
     startOrder: spec.startOrder,
     dependsOn: input.components.filter((c) => c.startOrder < spec.startOrder).map((c) => c.name),
   };
+}
+
+/** SANDBOX_<NAME>_IMAGE replaces a component's pinned image (a mirror, a newer tag, a local build). */
+export function imageVariable(component: string): string {
+  return `SANDBOX_${component.toUpperCase().replaceAll('-', '_')}_IMAGE`;
 }
 
 function portOf(spec: StackComponentSpec, name: string): number {

@@ -1,34 +1,33 @@
 import { createWriteStream, mkdirSync, watch, type FSWatcher, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { getContainerRuntimeClient, Network, TestContainers, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { getContainerRuntimeClient, Network, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { SandboxError } from '../../core/errors.ts';
 import { findStackComponent } from '../../stack/catalog.ts';
+import { waitForHttpReady } from '../processes/readiness.ts';
+import { leftOutStatus } from '../components.ts';
 import type { ComponentStatus, StackPlan, StackRuntime } from '../types.ts';
-import { buildContainerPlans, type ConfigDelivery, type ContainerPlan } from './container-plan.ts';
+import { buildContainerPlans, imageVariable, LOOPBACK, type ConfigDelivery, type ContainerPlan, type NetworkMode } from './container-plan.ts';
+import { ensureImage } from './pull.ts';
+import { imageTrouble } from './pull-problem.ts';
 import { removeSandboxContainers } from './remove.ts';
 import { LineTail } from './log-tail.ts';
 import { isPortConflict, toContainer } from './to-container.ts';
-import { allSettledOrThrow } from '../../core/settle.ts';
 
 // `sandbox down` loads this module for a detached docker sandbox; one import gives it both.
 export { removeSandboxContainers };
 
-/** How containers reach host processes once their ports are exposed (testcontainers' sshd forwarder). */
-export const TESTCONTAINERS_HOST = 'host.testcontainers.internal';
+/** How bridge-networked containers reach the host's loopback (Docker Desktop forwards it there). */
+export const DESKTOP_HOST = 'host.docker.internal';
 
 export interface DockerRuntimeOptions {
-  /**
-   * Host ports of the processes the stack must reach: sample services (scrape targets), the
-   * notification sink and remediation controller (webhooks), the control API (supervisor
-   * metrics). Containers reach each at host.testcontainers.internal:<same port>.
-   */
-  exposedHostPorts: readonly number[];
+  /** host: Docker Engine on Linux; bridge: Docker Desktop (see NetworkMode). */
+  network: NetworkMode;
   /** Labels for every container, merged under the plan's (the plan's run labels win). */
   labels?: Readonly<Record<string, string>>;
   /** Default: bind for a local engine, copy for a remote one (see ConfigDelivery). */
   configDelivery?: ConfigDelivery;
-  /** One line per notable decision (fallback ports, config delivery). */
+  /** One line per notable decision (fallback ports, config delivery, unavailable parts). */
   log?: (line: string) => void;
 }
 
@@ -39,88 +38,166 @@ interface Running {
 }
 
 /**
- * Runs the stack components as containers on one network, from the same catalog specs as the
- * native runtime. The sample services stay host processes; containers reach them through
- * testcontainers' host-port exposure, and the host reaches containers through published ports.
+ * Runs the stack components as containers, from the same catalog specs as the native runtime.
+ * The sample services stay host processes. With host networking (Docker Engine on Linux) the
+ * containers listen on 127.0.0.1 and scrape, alert and deliver to 127.0.0.1 exactly as native
+ * processes do; on Docker Desktop they sit on a bridge network, published on 127.0.0.1, and
+ * reach the host as host.docker.internal. Nothing forwards ports, so a dead host process is a
+ * refused connection to Prometheus (up == 0) and nothing else.
+ *
+ * An optional component whose image cannot be pulled, or that does not get ready, is
+ * `unavailable` with the reason and the fix; a required one (Prometheus, Alertmanager) stops
+ * the start with the same.
  */
 export class DockerRuntime implements StackRuntime {
   readonly name = 'docker' as const;
-  readonly hostAddress = TESTCONTAINERS_HOST;
+  readonly hostAddress: string;
   private readonly running = new Map<string, Running>();
   private readonly statuses = new Map<string, ComponentStatus>();
+  private plan: StackPlan | undefined;
   private network: StartedNetwork | undefined;
   private labels: Readonly<Record<string, string>> = {};
   private stopping: Promise<void> | undefined;
 
-  constructor(private readonly options: DockerRuntimeOptions) {}
+  constructor(private readonly options: DockerRuntimeOptions) {
+    this.hostAddress = options.network === 'host' ? LOOPBACK : DESKTOP_HOST;
+  }
 
-  /** Container ports on the sandbox network: the catalog's, never the host's offset ones. */
+  /** host: loopback and the sandbox's host port; bridge: network alias and the catalog's port. */
   peerAddress(component: string, port?: string): string {
     const spec = findStackComponent(component);
     const p = spec?.ports[port ?? spec.primaryPort];
     if (!spec || p === undefined) throw new SandboxError('UNKNOWN_COMPONENT', `no port ${port ?? ''} on stack component "${component}"`);
-    return `${component}:${p}`;
+    if (this.options.network === 'bridge') return `${component}:${p}`;
+    if (!this.plan) throw new Error('peerAddress() before prepare()');
+    return `${LOOPBACK}:${this.plan.hostPort(component, port ?? spec.primaryPort)}`;
+  }
+
+  /**
+   * Every image on the engine before anything starts (pulled where missing, in parallel), so
+   * that the sandbox knows what will run before it hands the host processes their environment.
+   */
+  async prepare(plan: StackPlan): Promise<void> {
+    this.plan = plan;
+    for (const c of plan.components) if (plan.leftOut?.has(c.name)) this.statuses.set(c.name, leftOutStatus(c.name));
+    const client = await getContainerRuntimeClient();
+    const wanted = this.plans(plan, 'bind').filter((p) => !plan.leftOut?.has(p.name));
+    const missing: string[] = [];
+    await Promise.all(
+      wanted.map(async (p) => {
+        try {
+          await ensureImage(client, p.image);
+        } catch (e) {
+          const optional = findStackComponent(p.name)?.optional === true;
+          const trouble = imageTrouble(p.image, (e as Error).message, p.imageEnv, optional ? p.name : undefined);
+          this.statuses.set(p.name, { name: p.name, state: optional ? 'unavailable' : 'failed', reason: trouble.reason, hint: trouble.hint });
+          if (optional) this.say(`docker: ${p.name} is unavailable: ${trouble.reason}`);
+          else missing.push(p.name);
+        }
+      }),
+    );
+    if (missing.length > 0) {
+      const problems = missing.map((m) => this.statuses.get(m)!);
+      throw new SandboxError('IMAGE_UNAVAILABLE', `the docker runtime needs ${missing.join(' and ')}, whose image could not be pulled: ${problems.map((p) => p.reason).join('; ')}`, {
+        details: problems.map((p) => `${p.name}: ${p.hint}`),
+        hint: `${problems.map((p) => p.hint).join('; ')}; or run \`--runtime native\``,
+      });
+    }
+  }
+
+  /** Whether `component` runs here: not left out, and its image is on the engine. */
+  runs(component: string): boolean {
+    const s = this.statuses.get(component);
+    return findStackComponent(component) !== undefined && s?.state !== 'unavailable' && s?.state !== 'failed';
   }
 
   async start(plan: StackPlan): Promise<ComponentStatus[]> {
+    if (this.plan !== plan) await this.prepare(plan);
     this.labels = { ...this.options.labels, ...plan.labels };
     let host: string;
     try {
       host = (await getContainerRuntimeClient()).info.containerRuntime.host;
-      // Must precede every container: testcontainers adds the host.testcontainers.internal entry
-      // only to containers created while its port forwarder runs.
-      const exposed = [...new Set(this.options.exposedHostPorts)];
-      if (exposed.length > 0) await TestContainers.exposeHostPorts(...exposed);
-      this.network = await new Network().start();
+      if (this.options.network === 'bridge') this.network = await new Network().start();
     } catch (e) {
       throw new SandboxError('RUNTIME_UNAVAILABLE', `the docker runtime could not prepare the engine: ${(e as Error).message}`, {
         cause: e,
-        hint: 'check `docker info` and that the engine can pull testcontainers/ryuk and testcontainers/sshd, or use `--runtime native`',
+        hint: 'check `docker info`, or use `--runtime native`',
       });
     }
     const local = ['localhost', '127.0.0.1', '::1'].includes(host);
     const delivery = this.options.configDelivery ?? (local ? 'bind' : 'copy');
     if (delivery === 'copy') this.say(`docker: engine at ${host} is not local; copying config into containers and re-copying on change`);
-    const plans = buildContainerPlans({ ...plan, labels: this.labels, configDelivery: delivery, externalHost: local ? '127.0.0.1' : host });
+    const plans = this.plans(plan, delivery, local ? LOOPBACK : host).filter((p) => this.runs(p.name));
     for (const p of plans) this.statuses.set(p.name, { name: p.name, state: 'starting' });
     const orders = [...new Set(plans.map((p) => p.startOrder))].sort((a, b) => a - b);
     for (const order of orders) {
       const batch = plans.filter((p) => p.startOrder === order);
-      await allSettledOrThrow(batch.map((p) => this.startOne(p, plan.logFile(p.name), local ? '127.0.0.1' : '', host)));
+      const results = await Promise.allSettled(batch.map((p) => this.startOne(p, plan.logFile(p.name), local ? LOOPBACK : '', host)));
+      // A required part that failed stops the start (the session stops the rest); an optional one is unavailable.
+      const failed = results.flatMap((r, i) => (r.status === 'rejected' && !findStackComponent(batch[i]!.name)?.optional ? [r.reason as unknown] : []));
+      if (failed.length > 0) throw failed[0];
     }
     return this.status();
+  }
+
+  private plans(plan: StackPlan, delivery: ConfigDelivery, externalHost = LOOPBACK): ContainerPlan[] {
+    return buildContainerPlans({ ...plan, labels: this.labels, network: this.options.network, configDelivery: delivery, externalHost });
   }
 
   private async startOne(plan: ContainerPlan, logFile: string, publishHost: string, urlHost: string): Promise<void> {
     mkdirSync(dirname(logFile), { recursive: true });
     const logs = createWriteStream(logFile, { flags: 'a' });
     const tail = new LineTail(15);
+    let exited = false;
     const onLogs = (s: Readable) => {
       // An unhandled 'error' on the log stream would crash the sandbox; a lost log line would not.
       s.on('error', () => undefined).on('data', (chunk: string | Buffer) => tail.push(String(chunk)));
       // The follow stream ends when the container stops: after readiness, that is a crash.
-      s.on('end', () => this.markExited(plan.name, logFile));
+      s.on('end', () => {
+        exited = true;
+        this.markExited(plan.name, logFile);
+      });
       s.pipe(logs, { end: false });
     };
-    const create = (fixedPorts: boolean) => toContainer(plan, { network: this.network!, fixedPorts, publishHost, onLogs }).start();
-    let container: StartedTestContainer;
+    const create = (fixedPorts: boolean) => toContainer(plan, { network: this.network, fixedPorts, publishHost, onLogs }).start();
+    let container: StartedTestContainer | undefined;
+    let url = '';
     try {
       try {
         container = await create(true);
       } catch (e) {
-        if (!isPortConflict(e)) throw e;
+        if (plan.network === 'host' || !isPortConflict(e)) throw e;
         // Keep going on a free port; status reports the real URL.
         this.say(`docker: ${plan.name}: host port ${plan.ports.map((p) => p.host).join(', ')} taken, using a free one`);
         container = await create(false);
       }
+      const primary = plan.ports.find((p) => p.name === findStackComponent(plan.name)?.primaryPort) ?? plan.ports[0]!;
+      url = plan.network === 'host' ? `http://${LOOPBACK}:${primary.host}` : `http://${publishHost || urlHost}:${container.getMappedPort(primary.container)}`;
+      if (plan.network === 'host') {
+        // Host networking publishes nothing for testcontainers to wait on: probe as natively.
+        const readiness = plan.ports.find((p) => p.container === plan.wait.port)!;
+        await waitForHttpReady({
+          component: plan.name,
+          url: `http://${LOOPBACK}:${readiness.host}${plan.wait.path}`,
+          timeoutMs: plan.wait.timeoutMs,
+          exited: () => exited,
+          intervalMs: 100,
+        });
+      }
     } catch (e) {
       logs.end();
-      const reason = (e as Error).message;
-      this.statuses.set(plan.name, { name: plan.name, state: 'failed', reason, hint: `see ${logFile}` });
-      throw startError(plan, reason, logFile, tail.lines());
+      await container?.stop({ timeout: 1_000 }).catch(() => undefined);
+      const error = startError(plan, (e as Error).message, logFile, tail.lines());
+      const optional = findStackComponent(plan.name)?.optional === true;
+      this.statuses.set(plan.name, {
+        name: plan.name,
+        state: optional ? 'unavailable' : 'failed',
+        reason: error.message,
+        hint: optional ? `${error.hint}; or leave it out with \`--without ${plan.name}\`` : (error.hint ?? `see ${logFile}`),
+      });
+      if (optional) this.say(`docker: ${plan.name} is unavailable: ${error.message}`);
+      throw error;
     }
-    const primary = plan.ports.find((p) => p.name === findStackComponent(plan.name)?.primaryPort) ?? plan.ports[0]!;
-    const url = `http://${publishHost || urlHost}:${container.getMappedPort(primary.container)}`;
     const entry: Running = { container, logs };
     if (plan.config.delivery === 'copy') entry.watcher = this.recopyOnChange(plan, container);
     this.running.set(plan.name, entry);
@@ -157,7 +234,7 @@ export class DockerRuntime implements StackRuntime {
   }
 
   private async stopAll(): Promise<void> {
-    for (const [name, s] of this.statuses) this.statuses.set(name, { ...s, state: 'stopped' });
+    for (const [name, s] of this.statuses) if (s.state !== 'unavailable') this.statuses.set(name, { ...s, state: 'stopped' });
     const running = [...this.running.values()].reverse();
     this.running.clear();
     await Promise.allSettled(
@@ -189,17 +266,18 @@ export class DockerRuntime implements StackRuntime {
 export function startError(plan: ContainerPlan, reason: string, logFile: string, tail: string[]): SandboxError {
   const details = tail.map((l) => `${plan.name} | ${l}`);
   const what = `${plan.name} (container ${plan.image})`;
-  if (/Container exited during HTTP/i.test(reason)) {
+  if (/Container exited during HTTP|exited before it became ready/i.test(reason)) {
     return new SandboxError('COMPONENT_DIED', `${what} exited before it was ready`, { details, hint: `see ${logFile}` });
   }
-  if (/not accessible after/i.test(reason)) {
+  if (/not accessible after|did not become ready/i.test(reason)) {
     return new SandboxError('READINESS_TIMEOUT', `${what} was not ready at ${plan.wait.path} within ${plan.wait.timeoutMs / 1000} s`, {
       details,
       hint: `see ${logFile}`,
     });
   }
-  return new SandboxError('COMPONENT_DIED', `${what} did not start: ${reason}`, {
-    details,
-    hint: /pull|manifest|not found/i.test(reason) ? `check that the image exists and the engine can pull it: docker pull ${plan.image}` : `see ${logFile}`,
-  });
+  if (/pull|manifest|no such image|not found|no such host|unauthorized|toomanyrequests/i.test(reason)) {
+    const t = imageTrouble(plan.image, reason, plan.imageEnv ?? imageVariable(plan.name), undefined);
+    return new SandboxError('IMAGE_UNAVAILABLE', `${plan.name}: ${t.reason}`, { details, hint: t.hint });
+  }
+  return new SandboxError('COMPONENT_DIED', `${what} did not start: ${reason}`, { details, hint: `see ${logFile}` });
 }

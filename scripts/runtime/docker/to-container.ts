@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import type { ContainerPlan } from './container-plan.ts';
 
 export interface ContainerOptions {
-  network: StartedNetwork;
+  /** The sandbox network (bridge mode); unused with host networking. */
+  network?: StartedNetwork | undefined;
   /** Ask for the plan's fixed host ports; false lets Docker pick free ones. */
   fixedPorts: boolean;
   /** Host address to publish ports on: '127.0.0.1' for a local engine (loopback only), '' for all. */
@@ -33,8 +34,9 @@ class SandboxContainer extends GenericContainer {
 
 /**
  * LocalStack through its testcontainers module, which sets LOCALSTACK_HOST to the network alias
- * (so the URLs LocalStack returns, such as SQS queue URLs, work for the other containers), with
- * the same loopback-only bindings as every other container.
+ * (the host LocalStack writes into the URLs it returns; SQS queue URLs prefix it with
+ * `sqs.<region>.` under 4.14's `standard` strategy, see compose/localstack/ready.d), with the same
+ * loopback-only bindings as every other container.
  */
 class SandboxLocalstackContainer extends LocalstackContainer {
   constructor(
@@ -60,19 +62,28 @@ function bindTo(portBindings: unknown, publishHost: string): void {
 
 /** The one place a ContainerPlan becomes a testcontainers definition. */
 export function toContainer(plan: ContainerPlan, opts: ContainerOptions): GenericContainer {
-  const base = plan.module === 'localstack' ? new SandboxLocalstackContainer(plan.image, opts.publishHost) : new SandboxContainer(plan.image, opts.publishHost);
+  const base = plan.module === 'localstack' && plan.network === 'bridge' ? new SandboxLocalstackContainer(plan.image, opts.publishHost) : new SandboxContainer(plan.image, opts.publishHost);
   // An empty command keeps the image's own (LocalStack, Grafana's /run.sh without extra arguments).
   const c = (plan.command.length > 0 ? base.withCommand(plan.command) : base)
-    .withNetwork(opts.network)
-    .withNetworkAliases(plan.networkAlias)
-    .withExposedPorts(...plan.ports.map((p) => (opts.fixedPorts ? { container: p.container, host: p.host } : p.container)))
     .withLabels(plan.labels)
     .withEnvironment(plan.env)
     // testcontainers takes the memory limit in GiB (HostConfig.Memory = memory * 1024^3).
     .withResourcesQuota({ memory: plan.memoryMiB / 1024 })
-    // For LocalStack this replaces the module's log-line wait: the plan's HTTP health probe.
-    .withWaitStrategy(Wait.forHttp(plan.wait.path, plan.wait.port, { abortOnContainerExit: true }))
     .withStartupTimeout(plan.wait.timeoutMs);
+  if (plan.network === 'host') {
+    // The host's namespace: the component listens on 127.0.0.1:<host port> itself, nothing is
+    // published, and readiness is probed from the host (DockerRuntime) once the container runs.
+    c.withNetworkMode('host').withWaitStrategy(Wait.forListeningPorts());
+  } else {
+    if (!opts.network) throw new Error(`${plan.name}: bridge networking needs the sandbox network`);
+    c.withNetwork(opts.network)
+      .withNetworkAliases(plan.networkAlias)
+      // Docker Desktop answers host.docker.internal itself; elsewhere host-gateway names the host.
+      .withExtraHosts([{ host: 'host.docker.internal', ipAddress: 'host-gateway' }])
+      .withExposedPorts(...plan.ports.map((p) => (opts.fixedPorts ? { container: p.container, host: p.host } : p.container)))
+      // For LocalStack this replaces the module's log-line wait: the plan's HTTP health probe.
+      .withWaitStrategy(Wait.forHttp(plan.wait.path, plan.wait.port, { abortOnContainerExit: true }));
+  }
   const dirs = [{ source: plan.config.source, target: plan.config.target }, ...plan.mounts];
   if (plan.config.delivery === 'bind') {
     // Read-only: the session owns these files; withBindMounts replaces, so pass them all at once.

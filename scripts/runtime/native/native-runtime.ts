@@ -9,6 +9,8 @@ import { waitForHttpReady } from '../processes/readiness.ts';
 import type { ComponentStatus, StackPlan, StackRuntime } from '../types.ts';
 import { findBinary } from './binaries.ts';
 import { allSettledOrThrow } from '../../core/settle.ts';
+import { findStackComponent } from '../../stack/catalog.ts';
+import { leftOutStatus } from '../components.ts';
 
 /**
  * Runs each stack component as a child process of a binary found on PATH. A component without a
@@ -33,11 +35,24 @@ export class NativeRuntime implements StackRuntime {
     return `127.0.0.1:${this.plan.hostPort(component, port ?? spec.primaryPort)}`;
   }
 
+  async prepare(plan: StackPlan): Promise<void> {
+    this.plan = plan;
+  }
+
+  /** Not left out, and its binary is on PATH. */
+  runs(component: string): boolean {
+    const spec = findStackComponent(component);
+    if (!spec || this.plan?.leftOut?.has(component)) return false;
+    return !spec.dockerOnly && findBinary(spec.binaries) !== null;
+  }
+
   async start(plan: StackPlan): Promise<ComponentStatus[]> {
     this.plan = plan;
     const missing: string[] = [];
     for (const c of plan.components) {
-      if (c.dockerOnly || !findBinary(c.binaries)) {
+      if (plan.leftOut?.has(c.name)) {
+        this.statuses.set(c.name, leftOutStatus(c.name));
+      } else if (c.dockerOnly || !findBinary(c.binaries)) {
         this.statuses.set(c.name, {
           name: c.name,
           state: 'unavailable',

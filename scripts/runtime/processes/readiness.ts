@@ -10,6 +10,8 @@ export async function waitForHttpReady(options: {
   url: string;
   timeoutMs: number;
   process?: ManagedProcess;
+  /** For what is not a ManagedProcess (a container): true once it has exited. */
+  exited?: () => boolean;
   intervalMs?: number;
 }): Promise<void> {
   const { component, url, timeoutMs } = options;
@@ -24,6 +26,7 @@ export async function waitForHttpReady(options: {
         hint: `see the full log in ${proc.logFile}`,
       });
     }
+    if (options.exited?.()) throw new SandboxError('COMPONENT_DIED', `${component} exited before it became ready`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
       await res.body?.cancel();

@@ -3,12 +3,14 @@
  * testcontainers' Ryuk. When the pipe closes without a "release" line (the host was killed,
  * even with SIGKILL), it kills every process the session registered, then exits.
  */
+import { rmSync } from 'node:fs';
 import { PidRegistry } from './pid-registry.ts';
 import { reapRegistry } from './reap.ts';
 
-const [pidsDir, session] = process.argv.slice(2);
+/** Further arguments: files the session left for others (an attached Prometheus' targets), removed on reap. */
+const [pidsDir, session, ...removeFiles] = process.argv.slice(2);
 if (!pidsDir || !session) {
-  process.stderr.write('usage: reaper-main.ts <pids-dir> <session>\n');
+  process.stderr.write('usage: reaper-main.ts <pids-dir> <session> [file-to-remove...]\n');
   process.exit(2);
 }
 
@@ -33,6 +35,7 @@ async function finish(): Promise<void> {
   if (!released) {
     const reaped = await reapRegistry(new PidRegistry(pidsDir!), { session: session! });
     process.stderr.write(`reaper: session host gone, stopped ${reaped.length} process(es)\n`);
+    for (const f of removeFiles) rmSync(f, { force: true });
   }
   process.exit(0);
 }

@@ -10,10 +10,11 @@ export const REAPER_ENTRY = fileURLToPath(new URL('./reaper-main.ts', import.met
 export class Reaper {
   private constructor(private readonly child: ChildProcess) {}
 
-  static start(pidsDir: string, session: string, logFile: string, launcher?: HostLauncher): Reaper {
+  /** `removeFiles`: files the session leaves for others (an attached Prometheus' targets), deleted on reap. */
+  static start(pidsDir: string, session: string, logFile: string, launcher?: HostLauncher, options: { removeFiles?: readonly string[] } = {}): Reaper {
     const fd = openSync(logFile, 'a');
     try {
-      const child = spawn(process.execPath, [...(launcher?.args(REAPER_ENTRY) ?? ['--import', 'tsx', REAPER_ENTRY]), pidsDir, session], {
+      const child = spawn(process.execPath, [...(launcher?.args(REAPER_ENTRY) ?? ['--import', 'tsx', REAPER_ENTRY]), pidsDir, session, ...(options.removeFiles ?? [])], {
         detached: true,
         stdio: ['pipe', fd, fd],
       });

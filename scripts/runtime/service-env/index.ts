@@ -1,7 +1,5 @@
 import type { PortPlan } from '../../stack/catalog.ts';
 import type { StackRuntime } from '../types.ts';
-import { findStackComponent } from '../../stack/catalog.ts';
-import { findBinary } from '../native/binaries.ts';
 import { awsEnv } from './aws.ts';
 import { telemetryEnv } from './telemetry.ts';
 
@@ -20,12 +18,13 @@ export function stackView(runtime: StackRuntime, ports: PortPlan): StackView {
   };
 }
 
-/** The one answer to "does this runtime run that component?", shared by port checks and env. */
+/**
+ * The one answer to "does this runtime run that component?", shared by port checks and env:
+ * the runtime's own, after prepare() (native: binary on PATH; docker: image on the engine;
+ * neither when left out with --without).
+ */
 export function componentRuns(runtime: StackRuntime, component: string): boolean {
-  const spec = findStackComponent(component);
-  if (!spec || runtime.name === 'attached') return false;
-  if (runtime.name === 'docker') return true;
-  return !spec.dockerOnly && findBinary(spec.binaries) !== null;
+  return runtime.runs(component);
 }
 
 /**

@@ -18,12 +18,18 @@ function keyOf(labels: Labels): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** Why an alert is background (not the scenario's to judge), or null when it is the scenario's. */
+export type BackgroundClassifier = (labels: Labels) => 'firing-before-start' | 'not-about-sandbox' | null;
+
 /**
  * Watches Prometheus' alerts API and records each alert's pending, firing and resolved
  * transitions, as seen from outside (when the sandbox first saw it, which is what MTTD means).
+ * With `background` (an attached stack), an alert it classifies is recorded once as a
+ * background-alert instead, and its transitions are not the scenario's.
  */
-export function observeAlerts(prometheusUrl: string, timeline: TimelineRecorder, intervalMs = 100): { stop(): Promise<void> } {
+export function observeAlerts(prometheusUrl: string, timeline: TimelineRecorder, intervalMs = 100, background?: BackgroundClassifier): { stop(): Promise<void> } {
   const known = new Map<string, { state: 'pending' | 'firing'; labels: Labels }>();
+  const backgroundSeen = new Set<string>();
   return startPolling(async () => {
     const alerts = await fetchAlerts(prometheusUrl);
     const seen = new Set<string>();
@@ -31,6 +37,12 @@ export function observeAlerts(prometheusUrl: string, timeline: TimelineRecorder,
       const { alertname, ...rest } = a.labels;
       if (!alertname) continue;
       const key = keyOf(a.labels);
+      const reason = background?.(a.labels);
+      if (reason) {
+        if (!backgroundSeen.has(key)) timeline.record({ kind: 'background-alert', alert: alertname, labels: rest, state: a.state as 'pending' | 'firing', reason });
+        backgroundSeen.add(key);
+        continue;
+      }
       seen.add(key);
       const before = known.get(key);
       if (!before || before.state !== a.state) {

@@ -5,18 +5,45 @@ import { startPolling } from './poller.ts';
  * Observers for Loki and Tempo (`logs`, `trace`, `correlation` expectations). Each polls its
  * backend and records what it found on the timeline; the verdict reads only the timeline.
  * Queries cover the whole scenario from `fromMs` (the scenario's start, wall clock).
+ *
+ * Only data produced since `fromMs` counts, judged on each item's own timestamp (a log line's,
+ * a matched span's, an exemplar's), never on the window a backend says it searched: Tempo 3.0
+ * clamps a search's end to now − query_end_cutoff (default 30s) and, when the start then falls
+ * after the end, searches from now − 15m instead (pkg/api/http.go ClampDateRangeReq), which put
+ * an earlier run's traces into the first half minute of every scenario. What a backend returns
+ * from before the start is recorded once as `stale-data` and not counted.
  */
 
 export interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** The exemplar series the sample services emit (design.md, "Metric names"). */
+/** The exemplar series the sample services emit (docs/contracts.md, "Telemetry"). */
 export const EXEMPLAR_METRIC = 'http_server_request_duration_seconds_bucket';
 /** Loki's label for OTLP service.name; every line a sample service ships has it. */
 export const CORRELATION_LOG_QUERY = '{service_name=~".+"}';
 
 class HttpError extends Error {}
+
+/** Nanoseconds since the epoch of a wall time in milliseconds. */
+const nsOf = (ms: number): bigint => BigInt(Math.floor(ms)) * 1_000_000n;
+const isoOfNs = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
+
+/** What a backend returned from before the scenario start: how many, and the newest (ns). */
+export interface Stale {
+  count: number;
+  newestNs: bigint | null;
+}
+const noStale = (): Stale => ({ count: 0, newestNs: null });
+function addStale(stale: Stale, ns: bigint | null): void {
+  stale.count++;
+  if (ns !== null && (stale.newestNs === null || ns > stale.newestNs)) stale.newestNs = ns;
+}
+/** "(3 from before the start, newest at <iso>: not counted)", or '' when there were none. */
+export function staleText(stale: Stale): string {
+  if (stale.count === 0) return '';
+  return ` (${stale.count} from before the start${stale.newestNs !== null ? `, newest at ${isoOfNs(stale.newestNs)}` : ''}: not counted)`;
+}
 
 async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
@@ -63,14 +90,29 @@ export function traceIdOfLogEntry(stream: Record<string, string>, value: LokiStr
   }
 }
 
-/** Records a log-match event whenever the number of lines matching `query` grows. */
+/**
+ * Records a log-match event whenever the number of lines matching `query` stamped at or after
+ * `fromMs` grows; lines stamped earlier are recorded once as stale-data.
+ */
 export function observeLogs(lokiUrl: string, query: string, fromMs: number, timeline: TimelineRecorder, intervalMs = 1000): Stoppable {
   let lines = 0;
   let refused = false;
+  let staleRecorded = false;
+  const from = nsOf(fromMs);
   return startPolling(async () => {
     try {
       const streams = await queryLoki(lokiUrl, query, fromMs);
-      const n = streams.reduce((sum, s) => sum + s.values.length, 0);
+      const stale = noStale();
+      let n = 0;
+      for (const v of streams.flatMap((s) => s.values)) {
+        const ns = BigInt(v[0]);
+        if (ns >= from) n++;
+        else addStale(stale, ns);
+      }
+      if (stale.count > 0 && !staleRecorded) {
+        staleRecorded = true;
+        timeline.record({ kind: 'stale-data', backend: 'loki', query, count: stale.count, newestAt: isoOfNs(stale.newestNs!) });
+      }
       if (n > lines) {
         lines = n;
         timeline.record({ kind: 'log-match', query, lines: n });
@@ -85,12 +127,32 @@ export function observeLogs(lokiUrl: string, query: string, fromMs: number, time
   }, intervalMs);
 }
 
+/** Tempo's search answer (docs/sources/tempo/api_docs: "Search"); times are ns epochs as strings. */
+interface TempoSearchTrace {
+  traceID: string;
+  startTimeUnixNano?: string;
+  spanSet?: { spans?: { startTimeUnixNano?: string }[] };
+  spanSets?: { spans?: { startTimeUnixNano?: string }[] }[];
+}
 interface TempoSearch {
-  traces?: { traceID: string }[];
+  traces?: TempoSearchTrace[];
 }
 
-/** GET /api/search?q=<TraceQL>&start&end (unix seconds): the trace IDs found. */
-export async function searchTempo(tempoUrl: string, traceql: string, fromMs: number, limit = 20): Promise<string[]> {
+/**
+ * When a search hit happened: its latest matched span's start, else the trace's start; null
+ * when the answer carries neither (then it cannot be shown to be the scenario's).
+ */
+function hitTimeNs(t: TempoSearchTrace): bigint | null {
+  const spans = [...(t.spanSets ?? []), ...(t.spanSet ? [t.spanSet] : [])].flatMap((s) => s.spans ?? []);
+  const times = (spans.length > 0 ? spans.map((s) => s.startTimeUnixNano) : [t.startTimeUnixNano]).filter((x): x is string => typeof x === 'string' && /^\d+$/.test(x));
+  return times.length === 0 ? null : times.map((x) => BigInt(x)).reduce((a, b) => (b > a ? b : a));
+}
+
+/**
+ * GET /api/search?q=<TraceQL>&start&end (unix seconds): the IDs of traces whose match happened
+ * at or after `fromMs`, and what was returned from before it.
+ */
+export async function searchTempo(tempoUrl: string, traceql: string, fromMs: number, limit = 20): Promise<{ ids: string[]; stale: Stale }> {
   const params = new URLSearchParams({
     q: traceql,
     start: String(Math.floor(fromMs / 1000)),
@@ -98,17 +160,34 @@ export async function searchTempo(tempoUrl: string, traceql: string, fromMs: num
     limit: String(limit),
   });
   const body = await getJson<TempoSearch>(`${tempoUrl}/api/search?${params}`);
-  return (body.traces ?? []).map((t) => t.traceID).filter(Boolean);
+  const from = nsOf(fromMs);
+  const ids: string[] = [];
+  const stale = noStale();
+  for (const t of body.traces ?? []) {
+    if (!t.traceID) continue;
+    const at = hitTimeNs(t);
+    if (at !== null && at >= from) ids.push(t.traceID);
+    else addStale(stale, at);
+  }
+  return { ids, stale };
 }
 
-/** Records trace-found once Tempo's search returns a trace for `traceql`, then stops querying. */
+/**
+ * Records trace-found once Tempo's search returns a trace for `traceql` that happened since
+ * `fromMs`, then stops querying; hits from before are recorded once as stale-data.
+ */
 export function observeTrace(tempoUrl: string, traceql: string, fromMs: number, timeline: TimelineRecorder, intervalMs = 1000): Stoppable {
   let found = false;
   let refused = false;
+  let staleRecorded = false;
   return startPolling(async () => {
     if (found) return;
     try {
-      const ids = await searchTempo(tempoUrl, traceql, fromMs);
+      const { ids, stale } = await searchTempo(tempoUrl, traceql, fromMs);
+      if (stale.count > 0 && !staleRecorded) {
+        staleRecorded = true;
+        timeline.record({ kind: 'stale-data', backend: 'tempo', query: traceql, count: stale.count, newestAt: stale.newestNs === null ? null : isoOfNs(stale.newestNs) });
+      }
       if (ids.length > 0) {
         found = true;
         timeline.record({ kind: 'trace-found', query: traceql, traceId: ids[0]! });
@@ -145,20 +224,36 @@ interface ExemplarResponse {
   data: { seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string>; value: string; timestamp: number }[] }[];
 }
 
-/** trace_ids of exemplars on the request-duration histogram since `fromMs`, newest first. */
-export async function exemplarTraceIds(prometheusUrl: string, fromMs: number): Promise<string[]> {
-  const params = new URLSearchParams({ query: EXEMPLAR_METRIC, start: String(fromMs / 1000), end: String(Date.now() / 1000 + 1) });
-  const body = await getJson<ExemplarResponse>(`${prometheusUrl}/api/v1/query_exemplars?${params}`);
-  const all = (body.data ?? []).flatMap((s) => s.exemplars.map((x) => ({ id: x.labels.trace_id, at: x.timestamp })));
-  return [...new Set(all.filter((x): x is { id: string; at: number } => Boolean(x.id)).sort((a, b) => b.at - a.at).map((x) => x.id))];
+/** trace_ids found since `fromMs`, newest first, and those stamped before it. */
+export interface DatedTraceIds {
+  ids: string[];
+  stale: Stale;
 }
 
-/** trace_ids on log lines since `fromMs`, newest first. */
-export async function logTraceIds(lokiUrl: string, fromMs: number, query = CORRELATION_LOG_QUERY): Promise<string[]> {
+/** Newest first, each trace_id once; entries stamped before `from` (ns) only counted as stale. */
+function splitByTime(entries: { id: string | null | undefined; ns: bigint }[], from: bigint): DatedTraceIds {
+  const withId = entries.filter((e): e is { id: string; ns: bigint } => Boolean(e.id)).sort((a, b) => (a.ns < b.ns ? 1 : a.ns > b.ns ? -1 : 0));
+  const stale = noStale();
+  for (const e of withId) if (e.ns < from) addStale(stale, e.ns);
+  return { ids: [...new Set(withId.filter((e) => e.ns >= from).map((e) => e.id))], stale };
+}
+
+/** trace_ids of exemplars on the request-duration histogram, by the exemplars' own timestamps. */
+export async function exemplarTraceIds(prometheusUrl: string, fromMs: number): Promise<DatedTraceIds> {
+  const params = new URLSearchParams({ query: EXEMPLAR_METRIC, start: String(fromMs / 1000), end: String(Date.now() / 1000 + 1) });
+  const body = await getJson<ExemplarResponse>(`${prometheusUrl}/api/v1/query_exemplars?${params}`);
+  // Exemplar timestamps are float seconds; to ns through ms, as the scenario start is.
+  const all = (body.data ?? []).flatMap((s) => s.exemplars.map((x) => ({ id: x.labels.trace_id, ns: nsOf(Math.round(x.timestamp * 1000)) })));
+  return splitByTime(all, nsOf(fromMs));
+}
+
+/** trace_ids on log lines, by the lines' own timestamps. */
+export async function logTraceIds(lokiUrl: string, fromMs: number, query = CORRELATION_LOG_QUERY): Promise<DatedTraceIds> {
   const streams = await queryLoki(lokiUrl, query, fromMs, 200);
-  const entries = streams.flatMap((s) => s.values.map((v) => ({ id: traceIdOfLogEntry(s.stream, v), ns: BigInt(v[0]) })));
-  entries.sort((a, b) => (a.ns < b.ns ? 1 : a.ns > b.ns ? -1 : 0));
-  return [...new Set(entries.map((e) => e.id).filter((id): id is string => Boolean(id)))];
+  return splitByTime(
+    streams.flatMap((s) => s.values.map((v) => ({ id: traceIdOfLogEntry(s.stream, v), ns: BigInt(v[0]) }))),
+    nsOf(fromMs),
+  );
 }
 
 /**
@@ -180,17 +275,20 @@ export function observeCorrelation(
     const s = state[link];
     if (s.done) return;
     let ids: string[];
+    let stale: Stale;
     try {
-      ids = link === 'exemplars' ? await exemplarTraceIds(urls.prometheus, fromMs) : await logTraceIds(urls.loki, fromMs);
+      ({ ids, stale } = link === 'exemplars' ? await exemplarTraceIds(urls.prometheus, fromMs) : await logTraceIds(urls.loki, fromMs));
     } catch (e) {
       s.reason = link === 'exemplars' ? `Prometheus exemplar query failed: ${(e as Error).message}` : `Loki query ${CORRELATION_LOG_QUERY} failed: ${(e as Error).message}`;
       return;
     }
     if (ids.length === 0) {
       s.reason =
-        link === 'exemplars'
-          ? `Prometheus has no exemplar with a trace_id on ${EXEMPLAR_METRIC}`
-          : `no Loki line since the scenario start carries a trace_id (structured metadata or JSON field)`;
+        stale.count > 0
+          ? `${link === 'exemplars' ? `no exemplar on ${EXEMPLAR_METRIC}` : 'no Loki line'} since the scenario start carries a trace_id${staleText(stale)}`
+          : link === 'exemplars'
+            ? `Prometheus has no exemplar with a trace_id on ${EXEMPLAR_METRIC}`
+            : `no Loki line since the scenario start carries a trace_id (structured metadata or JSON field)`;
       return;
     }
     const reasons: string[] = [];

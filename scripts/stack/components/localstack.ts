@@ -31,8 +31,12 @@ export const localstack: StackComponentSpec = {
   args: () => [],
   env: (ctx) => ({
     SERVICES: 'sns,sqs,s3,cloudwatch',
-    // The host:port LocalStack writes into the URLs it returns (SQS queue URLs): its network
-    // alias, as the testcontainers module would set it, spelled out so compose gets it too.
+    // Its default is 0.0.0.0:4566: with host networking that would be every interface of the host.
+    GATEWAY_LISTEN: `${ctx.listenHost}:${ctx.port('http')}`,
+    // The host:port LocalStack writes into the URLs it returns: its network alias, as the
+    // testcontainers module would set it, spelled out so compose gets it too. SQS queue URLs put
+    // `sqs.<region>.` in front (4.14's default `standard` strategy), a name nothing resolves:
+    // clients use the endpoint and pass queue URLs as identifiers (compose/localstack/ready.d).
     LOCALSTACK_HOST: ctx.peer('localstack'),
     // No certificate download and no usage events: the sandbox needs nothing from outside.
     SKIP_SSL_CERT_DOWNLOAD: '1',

@@ -10,14 +10,14 @@ import { chaos, createSandbox, freePort, postJson, scrape, sleep, TOKEN, type Se
 import { startS3Emulator, type S3Emulator } from './s3-emulator.ts';
 
 /**
- * ml-service's S3 model registry against a real S3-compatible HTTP server (s3rver in this
+ * ml-service's S3 model registry against a S3-compatible HTTP server (the stand-in in s3-emulator.ts, in this
  * process; LocalStack cannot run here: it needs a Docker engine). The env is what the sandbox
- * hands services when LocalStack runs (scripts/runtime/service-env/aws.ts), with s3rver's keys.
+ * hands services when LocalStack runs (scripts/runtime/service-env/aws.ts), with LocalStack's dummy keys.
  */
 const BUCKET = 'sandbox-models';
 const admin = { 'x-chaos-token': TOKEN };
 
-describe('S3Registry (s3rver)', () => {
+describe('S3Registry (S3 stand-in)', () => {
   let s3: S3Emulator;
   beforeAll(async () => {
     s3 = await startS3Emulator({ buckets: ['registry-unit'] });
@@ -46,7 +46,7 @@ describe('S3Registry (s3rver)', () => {
   });
 });
 
-describe('ml-service with its registry in S3 (s3rver)', () => {
+describe('ml-service with its registry in S3 (S3 stand-in)', () => {
   const sandbox = createSandbox();
   let s3: S3Emulator;
   let ml: ServiceProcess;
@@ -120,8 +120,8 @@ describe('ml-service started before its S3 registry answers', () => {
     const env = {
       AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
       MODEL_REGISTRY_S3_BUCKET: BUCKET,
       LOG_LEVEL: 'warn',
     };

@@ -22,7 +22,7 @@ describe('`up --runtime docker` where no Docker engine answers', () => {
     const { env, stateDir } = await isolatedSandbox('cli-nodocker-');
     const r = await runCli(['up', '--runtime', 'docker'], { ...env, DOCKER_HOST: DEAD_DOCKER }, 60_000);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
-    expect(r.stderr).toMatch(/^error\[RUNTIME_UNAVAILABLE\]: the docker runtime needs a Docker engine, and none answers: no socket at \/nonexistent\/docker\.sock$/m);
+    expect(r.stderr).toMatch(/^error\[RUNTIME_UNAVAILABLE\]: the docker runtime needs a Docker engine, and none answers: testcontainers found no working engine \(looked at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock\)$/m);
     expect(r.stderr).toMatch(/^hint: .*`--runtime native`/m);
     expect(r.stdout).not.toMatch(/sandbox ready/);
     expect(leftovers(stateDir)).toEqual(NOTHING_LEFT);
@@ -32,7 +32,7 @@ describe('`up --runtime docker` where no Docker engine answers', () => {
     const { env, stateDir } = await isolatedSandbox('cli-nodocker-detach-');
     const r = await runCli(['up', '--detach', '--runtime', 'docker'], { ...env, DOCKER_HOST: DEAD_DOCKER }, 60_000);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
-    expect(r.stderr).toMatch(/^error\[RUNTIME_UNAVAILABLE\]: the docker runtime needs a Docker engine, and none answers: no socket at \/nonexistent\/docker\.sock$/m);
+    expect(r.stderr).toMatch(/^error\[RUNTIME_UNAVAILABLE\]: the docker runtime needs a Docker engine, and none answers: testcontainers found no working engine \(looked at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock\)$/m);
     expect(r.stderr).toMatch(/^hint: .*`--runtime native`/m);
     expect(r.stdout).not.toMatch(/sandbox running in the background/);
     // The detached host exits on its own; give it a moment.

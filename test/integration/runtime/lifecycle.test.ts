@@ -89,6 +89,18 @@ describe('sandbox lifecycle', () => {
     for (const name of ['prometheus', 'alertmanager', 'ml-service', 'api-gateway', 'notification-sink', 'remediation-controller']) {
       expect(status.components.find((c: { name: string }) => c.name === name)?.state, name).toBe('ready');
     }
+    // Runbook links move with the ports like every other link: Prometheus serves the rendered
+    // rules, and each link opens its page on this sandbox's control API.
+    const ports = portPlan(portOffset);
+    const rules = (await (await fetch(`http://127.0.0.1:${ports.stack('prometheus')}/api/v1/rules?type=alert`)).json()) as {
+      data: { groups: { rules: { name: string; annotations: Record<string, string> }[] }[] };
+    };
+    const links = rules.data.groups.flatMap((g) => g.rules).map((r) => [r.name, r.annotations.runbook_url ?? ''] as const);
+    expect(links.length).toBeGreaterThan(15);
+    for (const [name, link] of links) expect(link, name).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${ports.control}/runbooks/\\w+$`));
+    const page = await fetch(links.find(([name]) => name === 'ServiceDown')![1]);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/ServiceDown/);
     const again = await runCli(['up', '--detach', '--runtime', 'native'], env);
     expect(again.code).toBe(3);
     expect(again.stderr).toMatch(/error\[SANDBOX_ALREADY_RUNNING\]/);

@@ -293,6 +293,50 @@ describe('telemetry export to Tempo and Loki (stand-ins)', () => {
     });
   });
 
+  describe('with OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES', () => {
+    const sandbox = createSandbox();
+    let tempo: StandIn;
+    let loki: StandIn;
+
+    beforeAll(async () => {
+      [tempo, loki] = await Promise.all([standIn(), standIn()]);
+    });
+    afterAll(async () => {
+      await sandbox.cleanup();
+      await Promise.all([tempo?.close(), loki?.close()]);
+    });
+
+    const resources = (r: StandIn, key: 'resourceSpans' | 'resourceLogs') =>
+      r.received.flatMap((x) => ((x.body?.[key] ?? []) as any[]).map((rs) => Object.fromEntries((rs.resource?.attributes as Attr[]).map((a) => [a.key, a.value.stringValue]))));
+
+    it('names the service and its resource as OpenTelemetry defines them, in traces, OTLP logs and log lines alike', async () => {
+      const ml = await sandbox.start('ml-service', {
+        ...exportEnv(tempo, loki, 600_000),
+        OTEL_SERVICE_NAME: 'rul-predictor',
+        OTEL_RESOURCE_ATTRIBUTES: 'service.name=overridden,deployment.environment.name=ci%2Clab,service.namespace=predictive%20maintenance',
+      });
+      expect((await postJson(`${ml.url}/predict`, makePredictRequest(9))).status).toBe(200);
+      await stop(ml);
+      const want = { 'service.name': 'rul-predictor', 'deployment.environment.name': 'ci,lab', 'service.namespace': 'predictive maintenance' };
+      expect(resources(tempo, 'resourceSpans').length).toBeGreaterThan(0);
+      for (const r of resources(tempo, 'resourceSpans')) expect(r).toMatchObject(want);
+      expect(resources(loki, 'resourceLogs').length).toBeGreaterThan(0);
+      for (const r of resources(loki, 'resourceLogs')) expect(r).toMatchObject(want);
+      // The JSON lines say the same name Loki files them under (service_name).
+      const lines = ml.logLines();
+      expect(lines.find((l) => l.msg === 'request completed')).toMatchObject({ service: 'rul-predictor' });
+      for (const l of lines) expect(l.service).toBe('rul-predictor');
+    });
+
+    it('a malformed OTEL_RESOURCE_ATTRIBUTES is discarded whole and said in the log; the service keeps its name', async () => {
+      const ml = await sandbox.start('ml-service', { OTEL_RESOURCE_ATTRIBUTES: 'service.name=other,team=a=b' });
+      await stop(ml);
+      const lines = ml.logLines();
+      expect(lines.find((l) => l.level === 'warn' && /^OTEL_RESOURCE_ATTRIBUTES ignored: "team=a=b" is not key=value/.test(String(l.msg))), JSON.stringify(lines)).toBeDefined();
+      for (const l of lines) expect(l.service).toBe('ml-service');
+    });
+  });
+
   describe('the notification sink (same shipping as the sample services)', () => {
     let loki: StandIn;
     let kill = () => {};

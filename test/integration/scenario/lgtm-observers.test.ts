@@ -54,7 +54,9 @@ beforeAll(async () => {
     }
     if (u.pathname === '/api/search') {
       if (state.tempoStatus !== 200) return json(state.tempoStatus, 'invalid TraceQL query: parse error');
-      return json(200, { traces: state.tempoTraces.map((id) => ({ traceID: id, rootServiceName: 'api-gateway', rootTraceName: 'POST /predict', startTimeUnixNano: '1', durationMs: 5 })), metrics: {} });
+      // Stamped now: hits from before the scenario start are not counted (lgtm-stale-data.test.ts).
+      const now = `${BigInt(Date.now()) * 1_000_000n}`;
+      return json(200, { traces: state.tempoTraces.map((id) => ({ traceID: id, rootServiceName: 'api-gateway', rootTraceName: 'POST /predict', startTimeUnixNano: now, durationMs: 5 })), metrics: {} });
     }
     const trace = /^\/api\/v2\/traces\/([0-9a-f]+)$/.exec(u.pathname);
     if (trace) {

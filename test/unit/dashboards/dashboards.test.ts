@@ -158,6 +158,20 @@ describe('dashboards/*.json', () => {
     expect(balanced('{a="b} | json')).toBe(false);
   });
 
+  it('has TraceQL that reads intrinsics as intrinsics, not as attributes of the same name', () => {
+    // Tempo 3.0.3 (docs/sources/tempo/traceql/construct-traceql-queries.md, pkg/traceql/lexer.go):
+    // intrinsics are `kind`, `status`, `name`, `duration` or scoped with a colon (`span:kind`);
+    // `span.kind` looks up a span *attribute* named "kind", which OpenTelemetry spans do not
+    // carry, so such a panel is always empty.
+    const misuse = (expr: string) => [...expr.matchAll(/\b(?:span|resource)\.(kind|status|statusMessage|name|duration|childCount|id|parentID)\b/g)].map((m) => m[0]);
+    const traceql = queries.filter((x) => x.language === 'traceql');
+    expect(traceql.length).toBeGreaterThan(0);
+    for (const q of traceql) expect(misuse(q.expr), `${q.dashboard} / ${q.panel}: ${q.expr}`).toEqual([]);
+    expect(misuse('{ span.kind = server && span:status = error }')).toEqual(['span.kind']);
+    const slow = traceql.find((q) => q.panel === 'Recent slow traces')!;
+    expect(slow.expr).toMatch(/&& kind = server &&/);
+  });
+
   it('service overview: RED per route from http_server_request_duration_seconds, p95 with exemplars', () => {
     const o = queries.filter((q) => q.dashboard === 'sandbox-service-overview');
     expect(o.some((q) => /rate\(http_server_request_duration_seconds_count\{[^}]*\}\[\$__rate_interval\]\)/.test(q.expr) && q.expr.includes('http_route'))).toBe(true);

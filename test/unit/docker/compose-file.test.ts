@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { imageVariable } from '../../../scripts/runtime/docker/container-plan.ts';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMPOSE_FILE, COMPOSE_HOST, composeFileText } from '../../../scripts/stack/compose-file.ts';
@@ -37,7 +38,7 @@ describe('compose/docker-compose.yml', () => {
   it.each(stackComponents.map((c) => [c.name, c] as const))('%s: image, ports, memory, host access and labels from the catalog', (name, spec) => {
     const svc = doc.services[name]!;
     const pinned = `${spec.image.name}:${spec.image.tag}`;
-    expect(svc.image).toBe(spec.imageEnv ? `\${${spec.imageEnv}:-${pinned}}` : pinned);
+    expect(svc.image).toBe(`\${${spec.imageEnv ?? imageVariable(spec.name)}:-${pinned}}`);
     expect(svc.ports.sort()).toEqual(Object.values(spec.ports).map((p) => `127.0.0.1:${p}:${p}`).sort());
     expect(svc.mem_limit).toBe(`${spec.memoryMiB}m`);
     expect(svc.extra_hosts).toContain(`${COMPOSE_HOST}:host-gateway`);

@@ -28,10 +28,11 @@ describe('startError: testcontainers failures as sandbox errors', () => {
     expect(e.message).toContain('exited before it was ready');
   });
 
-  it('an image that cannot be pulled says how to check it', () => {
+  it('an image that cannot be pulled says why and how to fix it', () => {
     const e = startError(prom, 'manifest for prom/prometheus:v9.9.9 not found', '/logs/p.log', []);
-    expect(e.code).toBe('COMPONENT_DIED');
-    expect(e.hint).toBe(`check that the image exists and the engine can pull it: docker pull ${prom.image}`);
+    expect(e.code).toBe('IMAGE_UNAVAILABLE');
+    expect(e.message).toContain('the registry has no such image or tag');
+    expect(e.hint).toBe(`check the name and tag; \`docker pull ${prom.image}\` shows the registry's answer; or set SANDBOX_PROMETHEUS_IMAGE to an image you have (\`docker images\`)`);
   });
 });
 

@@ -2,7 +2,7 @@ import { LocalstackContainer } from '@testcontainers/localstack';
 import type { StartedNetwork } from 'testcontainers';
 import { describe, expect, it } from 'vitest';
 import { buildContainerPlans } from '../../../scripts/runtime/docker/container-plan.ts';
-import { DockerRuntime, TESTCONTAINERS_HOST } from '../../../scripts/runtime/docker/docker-runtime.ts';
+import { DESKTOP_HOST, DockerRuntime } from '../../../scripts/runtime/docker/docker-runtime.ts';
 import { isPortConflict, toContainer } from '../../../scripts/runtime/docker/to-container.ts';
 import { stackComponents } from '../../../scripts/stack/catalog.ts';
 
@@ -108,22 +108,56 @@ describe('toContainer: Grafana and LocalStack', () => {
 });
 
 describe('DockerRuntime addresses', () => {
-  const runtime = new DockerRuntime({ exposedHostPorts: [8080] });
-  it('reaches host processes through testcontainers host exposure', () => {
-    expect(runtime.hostAddress).toBe(TESTCONTAINERS_HOST);
-    expect(TESTCONTAINERS_HOST).toBe('host.testcontainers.internal');
+  const runtime = new DockerRuntime({ network: 'bridge' });
+  it('on a bridge (Docker Desktop) reaches host processes at host.docker.internal', () => {
+    expect(runtime.hostAddress).toBe(DESKTOP_HOST);
+    expect(DESKTOP_HOST).toBe('host.docker.internal');
   });
-  it('reaches peers by component name and container port, whatever the host offset', () => {
+  it('on a bridge reaches peers by component name and container port, whatever the host offset', () => {
     expect(runtime.peerAddress('alertmanager')).toBe('alertmanager:9093');
     expect(runtime.peerAddress('prometheus', 'http')).toBe('prometheus:9090');
     expect(runtime.peerAddress('grafana')).toBe('grafana:3000');
     expect(runtime.peerAddress('tempo', 'otlp-http')).toBe('tempo:4318');
     expect(() => runtime.peerAddress('jaeger')).toThrow(/jaeger/);
   });
+  it('with host networking reaches host processes and peers on 127.0.0.1 at the host ports, as natively', async () => {
+    const host = new DockerRuntime({ network: 'host' });
+    expect(host.hostAddress).toBe('127.0.0.1');
+    // prepare() fixes the plan; its image pulls need an engine, so only the addressing is read here.
+    (host as unknown as { plan: unknown }).plan = { hostPort: (c: string, p: string) => stackComponents.find((s) => s.name === c)!.ports[p]! + 7 };
+    expect(host.peerAddress('alertmanager')).toBe('127.0.0.1:9100');
+    expect(host.peerAddress('tempo', 'otlp-http')).toBe('127.0.0.1:4325');
+  });
   it('stops safely before it ever started, twice', async () => {
     await runtime.stop();
     await runtime.stop();
     expect(runtime.status()).toEqual([]);
+  });
+});
+
+describe('host networking (Docker Engine on Linux)', () => {
+  const hostPlans = buildContainerPlans({
+    components: stackComponents,
+    network: 'host',
+    hostPort: (c, p) => stackComponents.find((s) => s.name === c)!.ports[p]! + 7,
+    configDir: (c) => `/state/config/${c}`,
+    labels: { 'org.observability-sandbox.session': 's1' },
+  });
+  it.each(hostPlans.map((p) => [p.name, p] as const))('%s: joins the host namespace, publishes nothing, listens on 127.0.0.1 at the host port', (_name, plan) => {
+    const b = toContainer(plan, { fixedPorts: true, publishHost: '127.0.0.1' }) as unknown as Built;
+    expect(b.networkMode).toBe('host');
+    expect(Object.keys(b.hostConfig.PortBindings ?? {})).toEqual([]);
+    const spec = stackComponents.find((s) => s.name === plan.name)!;
+    const text = [...plan.command, ...Object.values(plan.env)].join(' ');
+    expect(text).not.toContain('0.0.0.0');
+    const primary = spec.ports[spec.primaryPort]! + 7;
+    // Grafana and the expand-env configs (Loki, Tempo) take address and port apart.
+    expect(text.includes(`127.0.0.1:${primary}`) || (text.includes('127.0.0.1') && text.includes(String(primary)))).toBe(true);
+  });
+  it('Prometheus reaches Alertmanager and Tempo reaches Prometheus on loopback', () => {
+    const tempo = hostPlans.find((p) => p.name === 'tempo')!;
+    expect(tempo.env.SANDBOX_PROMETHEUS_ADDR).toBe('127.0.0.1:9097');
+    expect(hostPlans.find((p) => p.name === 'grafana')!.env.SANDBOX_ALERTMANAGER_URL).toBe('http://127.0.0.1:9100');
   });
 });
 

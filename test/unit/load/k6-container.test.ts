@@ -19,7 +19,7 @@ import { K6_IMAGE, K6_IMAGE_REF } from '../../../scripts/load/k6/image.ts';
 import { generateK6Script } from '../../../scripts/load/k6/script.ts';
 import { chooseK6Way } from '../../../scripts/load/k6/way.ts';
 import { COMPONENT_LABEL } from '../../../scripts/runtime/docker/container-plan.ts';
-import { TESTCONTAINERS_HOST } from '../../../scripts/runtime/docker/docker-runtime.ts';
+import { DESKTOP_HOST } from '../../../scripts/runtime/docker/docker-runtime.ts';
 import { caught } from '../../helpers/errors.ts';
 
 const sessionLabels = { 'org.observability-sandbox.session': 's1', 'org.observability-sandbox.state-dir': '/state' };
@@ -100,25 +100,33 @@ describe('which way k6 runs', () => {
 });
 
 describe('the target as a container sees it', () => {
-  it('is the same port at host.testcontainers.internal, the name the docker runtime uses', () => {
-    expect(CONTAINER_HOST_ALIAS).toBe(TESTCONTAINERS_HOST);
-    expect(containerTargetUrl('http://127.0.0.1:18080')).toEqual({ url: 'http://host.testcontainers.internal:18080', hostPort: 18080 });
-    expect(containerTargetUrl('http://localhost:8080/')).toEqual({ url: 'http://host.testcontainers.internal:8080', hostPort: 8080 });
-    expect(containerTargetUrl('http://[::1]:9000/api/')).toEqual({ url: 'http://host.testcontainers.internal:9000/api', hostPort: 9000 });
-    expect(containerTargetUrl('http://127.0.0.1')).toEqual({ url: 'http://host.testcontainers.internal', hostPort: 80 });
+  it('is the same port at host.docker.internal, the name the docker runtime uses', () => {
+    expect(CONTAINER_HOST_ALIAS).toBe(DESKTOP_HOST);
+    expect(containerTargetUrl('http://127.0.0.1:18080')).toEqual({ url: 'http://host.docker.internal:18080', hostPort: 18080 });
+    expect(containerTargetUrl('http://localhost:8080/')).toEqual({ url: 'http://host.docker.internal:8080', hostPort: 8080 });
+    expect(containerTargetUrl('http://[::1]:9000/api/')).toEqual({ url: 'http://host.docker.internal:9000/api', hostPort: 9000 });
+    expect(containerTargetUrl('http://127.0.0.1')).toEqual({ url: 'http://host.docker.internal', hostPort: 80 });
   });
 
   it('is the only other name a k6 script accepts for its target, at the same port and path', () => {
-    const input = { ...profile, sendTo: 'http://host.testcontainers.internal:18080' };
-    expect(generateK6Script(input)).toContain('const BASE_URL = "http://host.testcontainers.internal:18080";');
+    const input = { ...profile, sendTo: 'http://host.docker.internal:18080' };
+    expect(generateK6Script(input)).toContain('const BASE_URL = "http://host.docker.internal:18080";');
     expect(() => generateK6Script({ ...input, sendTo: 'http://192.0.2.1:18080' })).toThrow(/not http:\/\/127.0.0.1:18080 by another host name/);
-    expect(() => generateK6Script({ ...input, sendTo: 'http://host.testcontainers.internal:9090' })).toThrow(/by another host name/);
-    expect(() => generateK6Script({ ...input, sendTo: 'http://host.testcontainers.internal:18080/admin' })).toThrow(/by another host name/);
+    expect(() => generateK6Script({ ...input, sendTo: 'http://host.docker.internal:9090' })).toThrow(/by another host name/);
+    expect(() => generateK6Script({ ...input, sendTo: 'http://host.docker.internal:18080/admin' })).toThrow(/by another host name/);
+  });
+
+  it('with host networking (Docker Engine on Linux) is the loopback URL itself', () => {
+    expect(containerTargetUrl('http://127.0.0.1:18080', 'host')).toEqual({ url: 'http://127.0.0.1:18080', hostPort: 18080 });
+    const plan = buildK6ContainerPlan(profile, { labels: sessionLabels, runId: 'r2', network: 'host' });
+    expect(plan.network).toBe('host');
+    expect(plan.script.content).toContain('const BASE_URL = "http://127.0.0.1:18080";');
+    expect(plan.script.content).not.toContain('host.docker.internal');
   });
 
   it('only for a loopback host URL', () => {
     expect(caught(() => containerTargetUrl('http://192.0.2.1:8080')).code).toBe('INVALID_ARGUMENT');
-    expect(caught(() => containerTargetUrl('http://host.testcontainers.internal:8080')).code).toBe('INVALID_ARGUMENT');
+    expect(caught(() => containerTargetUrl('http://host.docker.internal:8080')).code).toBe('INVALID_ARGUMENT');
   });
 });
 
@@ -132,10 +140,10 @@ describe('the k6 container plan', () => {
     expect(plan.script).toMatchObject({ target: '/tmp/sandbox-load.js', mode: 0o644 });
   });
 
-  it('copies in a script that sends to host.testcontainers.internal on the host URL’s port, and exposes that port', () => {
+  it('copies in a script that sends to host.docker.internal on the host URL’s port, and exposes that port', () => {
     expect(plan.hostPort).toBe(18080);
-    expect(plan.targetUrl).toBe('http://host.testcontainers.internal:18080');
-    expect(plan.script.content).toContain('const BASE_URL = "http://host.testcontainers.internal:18080";');
+    expect(plan.targetUrl).toBe('http://host.docker.internal:18080');
+    expect(plan.script.content).toContain('const BASE_URL = "http://host.docker.internal:18080";');
     expect(plan.script.content).not.toContain('127.0.0.1');
     expect(plan.script.content).toContain('"executor": "constant-arrival-rate"');
   });
@@ -185,11 +193,12 @@ describe('the k6 container plan', () => {
 describe('k6 container errors', () => {
   const plan = buildK6ContainerPlan(profile, { labels: sessionLabels, runId: 'r1' });
 
-  it('a failed start names the image; a pull failure says how to check it', () => {
+  it('a failed start names the image; a pull failure says why and how to fix it', () => {
     const e = k6ContainerError(plan, { kind: 'start', message: '(HTTP code 404) no such image - manifest unknown' }, []);
-    expect(e.code).toBe('COMPONENT_DIED');
-    expect(e.message).toBe('the k6 load container (grafana/k6:1.8.1) did not start: (HTTP code 404) no such image - manifest unknown');
-    expect(e.hint).toBe('check that the engine can pull the image: docker pull grafana/k6:1.8.1; or install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) to run the load from this machine');
+    expect(e.code).toBe('IMAGE_UNAVAILABLE');
+    expect(e.message).toBe('the k6 load container: image grafana/k6:1.8.1 could not be pulled: the registry has no such image or tag (or it is private) ((HTTP code 404) no such image - manifest unknown)');
+    expect(e.hint).toContain('`docker pull grafana/k6:1.8.1`');
+    expect(e.hint).toContain('or install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) to run the load from this machine');
     expect(k6ContainerError(plan, { kind: 'start', message: 'connect ENOENT /var/run/docker.sock' }, []).hint).toMatch(/^check `docker info`/);
   });
 
@@ -200,7 +209,7 @@ describe('k6 container errors', () => {
     expect(e.message).toBe('the k6 load container (grafana/k6:1.8.1) exited with code 107 without writing its summary');
     expect(e.details).toEqual(['k6 | level=error msg="ReferenceError: x is not defined"']);
     expect(e.hint).toContain('the script threw an exception');
-    expect(e.hint).toContain('http://host.testcontainers.internal:18080');
+    expect(e.hint).toContain('http://host.docker.internal:18080');
     expect(e.hint).toContain('engine: builtin');
     expect(k6ContainerError(plan, { kind: 'exit', exitCode: 3 }, []).hint).toContain('see k6 exit codes');
   });

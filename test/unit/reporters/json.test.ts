@@ -11,7 +11,7 @@ const EXPECTATION_KEYS = ['kind', 'name', 'passed', 'observedSeconds', 'withinSe
 const ALERT_BOUND_KEYS = ['floorSeconds', 'ceilingSeconds', 'ofCeiling'];
 const numOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
 
-/** What design.md's "Report" section promises, checked on the document as a consumer parses it. */
+/** What docs/contracts.md ("Reports") promises, checked on the document as a consumer parses it. */
 function expectContract(doc: any): void {
   expect(typeof doc.passed).toBe('boolean');
   expect(['native', 'docker']).toContain(doc.runtime);
@@ -77,6 +77,13 @@ describe('report.json', () => {
     const [s] = roundTrip(toReportDocument(suite([erroredCrash()]))).scenarios;
     expect(s.error).toEqual({ code: 'INJECTION_FAILED', message: 'chaos API of ml-service answered 503 to POST /chaos/latency', hint: 'check `npx sandbox logs ml-service`' });
     expect(s.expectations).toEqual([]);
+  });
+
+  it('carries an attached run’s background alerts, and has no such key otherwise', () => {
+    const attached = { ...passedCrash(), backgroundAlerts: [{ alert: 'Watchdog', labels: { severity: 'none' }, state: 'firing' as const, reason: 'firing-before-start' as const, firstSeenSeconds: 0.02 }] };
+    const [a, plain] = roundTrip(toReportDocument(suite([attached, passedCrash()]))).scenarios;
+    expect(a.backgroundAlerts).toEqual([{ alert: 'Watchdog', labels: { severity: 'none' }, state: 'firing', reason: 'firing-before-start', firstSeenSeconds: 0.02 }]);
+    expect(plain).not.toHaveProperty('backgroundAlerts');
   });
 
   it('writes report.json into a missing report dir and replaces an old one whole', async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { isSandboxError, type SandboxError } from '../../../scripts/core/errors.ts';
 import { loadScenario } from '../../../scripts/scenario/loader.ts';
 import { logqlProblem, parseNameMatcher, type Scenario } from '../../../scripts/scenario/model.ts';
+import { caught } from '../../helpers/errors.ts';
 import { checkBackends } from '../../../scripts/scenario/runner.ts';
 import { describe as describeEvent, type TimelineEvent, type TimelineEventBody } from '../../../scripts/scenario/timeline.ts';
 import { evaluateExpectations } from '../../../scripts/scenario/verdict.ts';
@@ -166,8 +167,8 @@ describe('logs, trace and correlation expectations: verdict', () => {
 
 describe('backend preconditions', () => {
   const withMl = (over: Partial<Scenario>): Scenario => ({ ...scenario, ...over });
-  it('errors naming the component, its reason and the catalog install hint', () => {
-    expect(() =>
+  it('throws COMPONENT_UNAVAILABLE (the scenario is skipped) naming the component, its reason and the install hint', () => {
+    const e = caught(() =>
       checkBackends(
         scenario,
         [
@@ -176,7 +177,22 @@ describe('backend preconditions', () => {
         ],
         'native',
       ),
-    ).toThrow(/^scenario lgtm needs loki \(for its logs, correlation expectations\), which is unavailable here: no loki .* binary on PATH; download a Loki release binary .* or use `--runtime docker`$/);
+    );
+    expect(e.code).toBe('COMPONENT_UNAVAILABLE');
+    expect(e.message).toMatch(/^scenario lgtm needs loki \(for its logs, correlation expectations\), which is unavailable here: no loki .* binary on PATH$/);
+    expect(e.hint).toMatch(/^download a Loki release binary .* or use `--runtime docker`$/);
+  });
+
+  it('prefers the component status hint: an image that could not be pulled says how to get it', () => {
+    const e = caught(() =>
+      checkBackends(
+        withMl({ expectations: [scenario.expectations[1]!] }),
+        [{ name: 'tempo', state: 'unavailable', reason: 'image grafana/tempo:3.0.3 could not be pulled: the registry cannot be reached', hint: 'once online, `docker pull grafana/tempo:3.0.3`' }],
+        'docker',
+      ),
+    );
+    expect(e.message).toContain('which is unavailable here: image grafana/tempo:3.0.3 could not be pulled');
+    expect(e.hint).toBe('once online, `docker pull grafana/tempo:3.0.3`');
   });
 
   it('passes when the needed backends are ready, and needs none for other kinds', () => {

@@ -79,14 +79,43 @@ describe('verdicts from the timeline', () => {
 
   it('fails when labels do not match', () => {
     const other = good.map((e) => (e.kind === 'alert-firing' ? { ...e, labels: { service: 'api-gateway' } } : e));
-    expect(evaluateExpectations(scenario, other)[0]).toMatchObject({ passed: false, observedSeconds: null, message: expect.stringMatching(/never fired \(alerts that fired: ServiceDown\)/) });
+    // It did fire, with other labels: the message says so rather than "never fired".
+    expect(evaluateExpectations(scenario, other)[0]).toMatchObject({
+      passed: false,
+      observedSeconds: null,
+      message: 'expected alert ServiceDown {"service":"ml-service"} firing within 10s, but it fired only with other labels: {"service":"api-gateway"}',
+    });
   });
 
   it('fails the remediation expectation when the controller only dry-ran', () => {
     const dry = good.map((e) => (e.kind === 'remediation' ? { ...e, result: 'dry-run' as const } : e));
     const r = evaluateExpectations(scenario, dry).find((x) => x.kind === 'remediation')!;
     expect(r.passed).toBe(false);
-    expect(r.message).toBe('expected remediation restart ml-service to succeed within 20s, but the controller recorded only restart ml-service: dry-run');
+    expect(r.message).toBe('expected remediation restart ml-service to succeed within 20s, but the controller recorded only restart ml-service: dry-run at 6.4s');
+  });
+
+  it('never contradicts the timeline when what happened before the first fault does not count (issue 17: two Prometheus servers on one Alertmanager)', () => {
+    // A second Prometheus fired ServiceDown from stale data before the fault: the controller
+    // restarted ml-service then, and skipped the real one (cooldown); only the pre-fault
+    // delivery reached pagerduty; this Prometheus saw ServiceDown only before the fault.
+    const timeline = [
+      ev(0, { kind: 'scenario-start', scenario: 'crash' }),
+      ev(1, { kind: 'alert-firing', alert: 'ServiceDown', labels }),
+      ev(1.5, { kind: 'notification', receiver: 'pagerduty', alert: 'ServiceDown', status: 'firing' }),
+      ev(2, { kind: 'remediation', action: 'restart', service: 'ml-service', alert: 'ServiceDown', result: 'succeeded' }),
+      ev(5, { kind: 'fault-start', fault: 'crash', service: 'ml-service', id: 'f1' }),
+      ev(9, { kind: 'notification', receiver: 'pagerduty', alert: 'ServiceDown', status: 'resolved' }),
+      ev(10, { kind: 'remediation', action: 'restart', service: 'ml-service', alert: 'ServiceDown', result: 'skipped' }),
+    ] as TimelineEvent[];
+    const [alert, notification, remediation, resolved] = evaluateExpectations(scenario, timeline);
+    expect(alert!.message).toBe('expected alert ServiceDown {"service":"ml-service"} firing within 10s, but it fired only 4s before the first fault (not counted)');
+    expect(notification!.message).toBe(
+      'expected pagerduty to receive ServiceDown within 15s, but it reached only pagerduty (firing, 3.5s before the first fault (not counted)), pagerduty (resolved)',
+    );
+    expect(remediation!.message).toBe(
+      'expected remediation restart ml-service to succeed within 20s, but the controller recorded only restart ml-service: succeeded 3s before the first fault (not counted); restart ml-service: skipped at 5s',
+    );
+    expect(resolved!.message).toBe('expected alert /Service.*/ resolved within 30s, but it fired only 4s before the first fault (not counted)');
   });
 
   it('fails a notification that reached another receiver only', () => {

@@ -33,8 +33,6 @@ const LOKI_NESTED: Record<string, string[]> = {
   ingester: ['lifecycler'],
   pattern_ingester: ['lifecycler'],
   query_scheduler: ['use_scheduler_ring'],
-  // `address` is doc:"hidden" in pkg/lokifrontend/frontend/v2/frontend.go (yaml:"address") at v3.7.6.
-  frontend: ['address', 'scheduler_dns_lookup_period'],
   analytics: ['reporting_enabled'],
 };
 
@@ -57,6 +55,7 @@ const TEMPO_NESTED: Record<string, string[]> = {
   distributor: ['ring', 'receivers'],
   memberlist: ['bind_addr', 'bind_port', 'abort_if_cluster_join_fails'],
   querier: ['frontend_worker'],
+  query_frontend: ['query_end_cutoff'],
   live_store: ['ring', 'wal', 'shutdown_marker_dir'],
   backend_scheduler: ['local_work_path'],
   backend_worker: ['ring'],
@@ -187,11 +186,15 @@ describe('compose/loki/loki.yaml (Loki 3.7)', () => {
     expect(doc.auth_enabled).toBe(false);
   });
 
-  it('starts fast: 1 s minimum ready wait, no scheduler ring, quick scheduler lookup', () => {
+  it('starts fast: 1 s minimum ready wait; frontend v1 without a scheduler, so no frontend v2 settings', () => {
     expect(doc.ingester.lifecycler.min_ready_duration).toBe('1s');
     expect(doc.pattern_ingester.lifecycler.min_ready_duration).toBe('1s');
+    // Without a ring or scheduler address Loki 3.7 runs query frontend v1 (see the file's comment);
+    // frontend v2's options would do nothing there.
     expect(doc.query_scheduler.use_scheduler_ring).toBe(false);
-    expect(doc.frontend.scheduler_dns_lookup_period).toBe('1s');
+    expect(doc.frontend?.scheduler_address).toBeUndefined();
+    expect(doc.frontend_worker?.scheduler_address).toBeUndefined();
+    expect(doc).not.toHaveProperty('frontend');
   });
 
   it('gets every ${VAR} it reads from the catalog, in both runtimes, and listens where each runtime says', () => {
@@ -222,6 +225,11 @@ describe('compose/tempo/tempo.yaml (Tempo 3.0, monolithic)', () => {
     for (const block of TEMPO_2X_ONLY) expect(doc).not.toHaveProperty(block);
     // No Kafka in monolithic mode.
     expect(doc).not.toHaveProperty('ingest');
+  });
+
+  it('searches up to now: query_end_cutoff off (3.0 defaults it to 30s, which hid a scenario’s own traces)', () => {
+    expect(doc.query_frontend).toEqual({ query_end_cutoff: '0s' });
+    expect(doc.target).toBe('all');
   });
 
   it('serves HTTP on 3200 and binds OTLP gRPC 4317 / HTTP 4318 to 0.0.0.0 in a container', () => {

@@ -35,6 +35,21 @@ function setup(components: readonly StackComponentSpec[]) {
   return { runtime, registry, plan };
 }
 
+describe('native runtime with components left out (--without)', () => {
+  it('reports a left-out component unavailable, says it does not run, and starts nothing for it, installed or not', async () => {
+    // The blackbox exporter is installed on CI machines: leaving it out must still start nothing.
+    const blackbox = findStackComponent('blackbox-exporter')!;
+    const { runtime, registry, plan } = setup([blackbox, ...missing]);
+    const leftOut = new Set(['blackbox-exporter', ...missing.map((c) => c.name)]);
+    await runtime.prepare({ ...plan, leftOut });
+    expect(runtime.runs('blackbox-exporter')).toBe(false);
+    const status = await runtime.start({ ...plan, leftOut });
+    for (const s of status) expect(s).toMatchObject({ state: 'unavailable', reason: 'left out (--without or SANDBOX_WITHOUT)' });
+    expect(registry.entries()).toEqual([]);
+    await runtime.stop();
+  });
+});
+
 describe('native runtime without the observability backends', () => {
   it('reports each missing optional backend as unavailable, with the reason and how to get it, and starts nothing', async () => {
     const { runtime, registry, plan } = setup(missing);
