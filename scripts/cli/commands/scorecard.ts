@@ -34,7 +34,11 @@ export async function scorecardCommand(args: string[], opts: RunOptions & { repe
   out(`detection coverage ${pct(card.coverage.ratio)} (${card.coverage.detectedRuns}/${card.coverage.runs} fault runs)`);
   out(`precision          ${pct(card.precision.ratio)} (${card.precision.expected}/${card.precision.fired} firings expected)`);
   out(`baseline           ${card.baseline.falsePositives} false positive(s) in ${card.baseline.runs} run(s)`);
-  for (const [alert, s] of Object.entries(card.mttdByAlert)) out(`MTTD ${alert.padEnd(26)} p50 ${s.p50?.toFixed(1)}s  p95 ${s.p95?.toFixed(1)}s  (${s.samples} runs)`);
+  for (const [alert, s] of Object.entries(card.mttdByAlert)) {
+    const f = card.ofCeilingByAlert[alert];
+    const frac = f?.p50 != null && f.max !== null ? `  = ${f.p50.toFixed(2)}× ceiling (max ${f.max.toFixed(2)}×)` : '';
+    out(`MTTD ${alert.padEnd(26)} p50 ${s.p50?.toFixed(1)}s  p95 ${s.p95?.toFixed(1)}s${frac}  (${s.samples} runs)`);
+  }
   out(`scorecard: ${reportDir}/scorecard.html`);
   if (interrupted) return ExitCode.interrupted;
   return report.scenarios.every((s) => s.outcome === 'errored') ? ExitCode.environment : ExitCode.ok;
