@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES } from 'node:http';
 import { trace } from '@opentelemetry/api';
+import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config.ts';
@@ -65,8 +66,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const route = request.routeOptions.url ?? '';
     const span = trace.getActiveSpan();
     if (span) {
-      span.updateName(`${request.method} ${route}`);
-      span.setAttribute('http.route', route);
+      // The SERVER span (http-tracing.ts) is `METHOD /route` once the route is known; a request
+      // that matches none (404) keeps the method alone, as the conventions name it.
+      if (route) span.updateName(`${request.method} ${route}`).setAttribute(ATTR_HTTP_ROUTE, route);
       request.traceId = span.spanContext().traceId;
     }
     const failWith = await faults.beforeRequest({ method: request.method, route, path: request.url.split('?')[0]! });

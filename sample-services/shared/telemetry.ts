@@ -1,6 +1,6 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NoopSpanProcessor, SimpleSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
@@ -50,14 +50,19 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         })
       : // No collector: spans still get ids, so logs and exemplars correlate, but nothing leaves.
         new NoopSpanProcessor();
-  // The SDK's parts wired by hand, as sdk-trace's README shows, instead of NodeSDK: NodeSDK
-  // loads every exporter it could build from the environment (gRPC, protobuf, Zipkin,
-  // Prometheus: about 0.5 s and 40 MiB per process) and, with no metric reader given, starts an
-  // OTLP metrics exporter that records every request a second time (the HTTP instrumentation's
-  // metrics) and sends them to Tempo, which takes no metrics. Prometheus scrapes prom-client's
-  // histogram. HTTP spans are made at the services' seams (http-tracing.ts), not by patching `http`.
+  // The SDK's parts wired by hand, as sdk-trace's README shows, instead of NodeSDK: importing
+  // NodeSDK loads every exporter it could build from the environment (gRPC, protobuf, Zipkin,
+  // Prometheus, metrics and logs SDKs): measured here, a median of 400 ms and 85 MiB resident for
+  // `import('@opentelemetry/sdk-node')` with instrumentation-http and the OTLP trace exporter,
+  // against 180 ms and 63 MiB for these parts with the same exporter, in every service process
+  // and on every cold start; and its per-request tracing cost more (issue 15's closing note).
+  // What NodeSDK would add and the services do not want: resource detectors (the resource is
+  // otel-env.ts's), a meter and logger provider from the environment (Prometheus scrapes
+  // prom-client; logs ship through log-shipping.ts) and instrumentations (HTTP spans are made at
+  // the services' seams, http-tracing.ts, not by patching `http`).
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  // NodeSDK's default propagators (OTEL_PROPAGATORS=tracecontext,baggage): W3C traceparent and baggage.
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ ...options.attributes, [ATTR_SERVICE_NAME]: options.serviceName }),
     spanProcessors: [processor],
