@@ -57,6 +57,8 @@ program
   .action(async (component: string, o) => set((await import('./commands/logs.ts')).logsCommand(component, { ...globals(), ...o })));
 
 const reporterOption = () => new Option('--reporter <name...>', 'terminal, json, junit, html, markdown (default: terminal; all of them for test or with --report-dir)');
+const forceOption = () => new Option('--force', 'replace reports an earlier run left in --report-dir (without it, such a directory is refused)');
+const allowRulesOption = () => new Option('--allow-rules <files...>', "rule files outside the scenario's directory and the project that scenarios may load (`rules:`)");
 
 program
   .command('run <scenarios...>')
@@ -64,7 +66,9 @@ program
   .addOption(runtimeOption())
   .addOption(withoutOption())
   .addOption(noRemediation())
-  .option('--report-dir <dir>', 'write report.json, junit.xml, report.html and report.md here')
+  .option('--report-dir <dir>', 'write report.json, junit.xml, report.html and report.md here (default: a new .sandbox/reports/<time> per run)')
+  .addOption(forceOption())
+  .addOption(allowRulesOption())
   .addOption(reporterOption())
   .option('-q, --quiet', 'print only each scenario’s start and result, not every event')
   .option('--attach', 'judge a Prometheus and Alertmanager you already run instead of starting the sandbox’s own')
@@ -80,7 +84,9 @@ program
   .addOption(runtimeOption())
   .addOption(withoutOption())
   .addOption(noRemediation())
-  .option('--report-dir <dir>', 'where reports go (default: .sandbox/reports)')
+  .option('--report-dir <dir>', 'where reports go (default: a new .sandbox/reports/<time> per run)')
+  .addOption(forceOption())
+  .addOption(allowRulesOption())
   .option('--parallel <n>', 'run scenarios on n sandboxes side by side (auto: one per core, at most 3)', 'auto')
   .addOption(reporterOption())
   .option('-q, --quiet', 'print only each scenario’s start and result, not every event')
@@ -130,7 +136,9 @@ program
   .addOption(runtimeOption())
   .addOption(withoutOption())
   .option('--repeat <n>', 'runs per scenario', '3')
-  .option('--report-dir <dir>', 'where scorecard.json and scorecard.html go (default: .sandbox/reports)')
+  .option('--report-dir <dir>', 'where scorecard.json and scorecard.html go (default: a new .sandbox/reports/<time> per run)')
+  .addOption(forceOption())
+  .addOption(allowRulesOption())
   .option('--parallel <n>', 'sandboxes side by side (auto: one per core, at most 3)', 'auto')
   .action(async (files: string[], o) => set((await import('./commands/scorecard.ts')).scorecardCommand(files, { ...globals(), remediation: true, ...o })));
 

@@ -1,4 +1,5 @@
 import { SandboxError } from '../core/errors.ts';
+import { authHeaders } from '../core/control-guard.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import type { ActiveFault, FaultInjector, FaultRequest } from './types.ts';
 
@@ -10,7 +11,7 @@ export const chaosApiInjector: FaultInjector = {
   types: ['latency', 'errors', 'crash', 'bad-model', 'memory-leak', 'cpu-burn', 'dependency-outage'],
   async inject(sandbox, request) {
     const base = await sandbox.urlOf(request.service);
-    const headers = { 'content-type': 'application/json', 'x-chaos-token': sandbox.chaosToken };
+    const headers = { 'content-type': 'application/json', ...authHeaders(sandbox.chaosToken) };
     let res: Response;
     try {
       res = await fetch(`${base}/chaos/faults`, {

@@ -1,4 +1,5 @@
 import type { SandboxConnection } from '../runtime/connection.ts';
+import { authHeaders } from '../core/control-guard.ts';
 import { injectionFailed } from './chaos-api.ts';
 import type { FaultInjector, FaultRequest } from './types.ts';
 
@@ -36,7 +37,7 @@ export const crashLoopInjector: FaultInjector = {
 async function setPolicy(sandbox: SandboxConnection, request: FaultRequest, body: unknown): Promise<void> {
   const res = await fetch(`${sandbox.controlUrl}/services/${request.service}/restart-policy`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authHeaders(sandbox.chaosToken) },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(5000),
   }).catch((e: Error) => {
@@ -46,6 +47,6 @@ async function setPolicy(sandbox: SandboxConnection, request: FaultRequest, body
 }
 
 async function post(sandbox: SandboxConnection, request: FaultRequest, path: string): Promise<void> {
-  const res = await fetch(`${sandbox.controlUrl}${path}`, { method: 'POST', signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(`${sandbox.controlUrl}${path}`, { method: 'POST', headers: authHeaders(sandbox.chaosToken), signal: AbortSignal.timeout(30_000) });
   await res.body?.cancel();
 }

@@ -1,6 +1,7 @@
+import { authHeaders } from '../core/control-guard.ts';
 import { SandboxError } from '../core/errors.ts';
 import type { StatusDocument } from './control-api.ts';
-import { readSessionInfo, type SessionInfo, type StateLayout } from './state.ts';
+import { readSessionState, type SessionInfo, type StateLayout } from './state.ts';
 import type { RuntimeName } from './types.ts';
 
 /** Everything a client (the scenario engine, the CLI) needs to drive a running sandbox. */
@@ -8,6 +9,7 @@ export interface SandboxConnection {
   runtime: RuntimeName;
   session: string;
   controlUrl: string;
+  /** The session's token: every control surface takes it, sent with authHeaders() (core/control-guard.ts). */
   chaosToken: string;
   /** Directory whose scenario-rules/ Prometheus loads (scenario `rules:`). */
   prometheusConfigDir: string;
@@ -22,7 +24,7 @@ export interface SandboxConnection {
 export function connectionFrom(info: SessionInfo, layout: StateLayout): SandboxConnection {
   const status = async (): Promise<StatusDocument> => {
     try {
-      const res = await fetch(`${info.controlUrl}/status`, { signal: AbortSignal.timeout(3000) });
+      const res = await fetch(`${info.controlUrl}/status`, { headers: authHeaders(info.chaosToken), signal: AbortSignal.timeout(3000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       return (await res.json()) as StatusDocument;
     } catch (e) {
@@ -55,7 +57,11 @@ export function connectionFrom(info: SessionInfo, layout: StateLayout): SandboxC
 
 /** Connect to the sandbox recorded in the state dir, or fail with how to start one. */
 export function connectToRunning(layout: StateLayout): SandboxConnection {
-  const info = readSessionInfo(layout);
+  const state = readSessionState(layout);
+  if (state.kind === 'damaged') {
+    throw new SandboxError('NO_SANDBOX_RUNNING', state.reason, { hint: '`npx sandbox status` shows what runs; `npx sandbox down` stops it and cleans up' });
+  }
+  const info = state.kind === 'ok' ? state.info : null;
   if (!info) {
     throw new SandboxError('NO_SANDBOX_RUNNING', `no sandbox is running from ${layout.root}`, {
       hint: 'start one with `npm run sandbox` (or `npx sandbox up --detach`)',

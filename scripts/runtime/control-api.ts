@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { checkControlRequest, checkHostAndOrigin, type GuardPolicy } from '../core/control-guard.ts';
 import { isSandboxError } from '../core/errors.ts';
 import type { ScaleReport } from './scaling.ts';
 import type { RestartPolicy, Supervisor } from './supervisor.ts';
@@ -16,7 +17,23 @@ export interface ControlApiDeps {
   scale(name: string, replicas: number): Promise<ScaleReport>;
   /** Called by POST /shutdown (`sandbox down` of a detached sandbox). */
   shutdown(): void;
+  /** Reload a stack component's configuration (Prometheus: SIGHUP; no lifecycle API). */
+  reloadStack?(component: string): Promise<StackActionReport>;
+  /** Restart a stack component on an empty data directory (Prometheus: forget every series; no admin API). */
+  resetStack?(component: string): Promise<StackActionReport>;
+  /** The session's token, and the host names besides loopback the API answers to. */
+  guard: GuardPolicy;
 }
+
+export interface StackActionReport {
+  component: string;
+  ok: boolean;
+  /** What happened, or why it failed (the component's own error, e.g. a rule file's parse error). */
+  detail: string;
+}
+
+/** Control requests are small JSON documents. */
+export const CONTROL_API_BODY_LIMIT = 64 * 1024;
 
 export interface StatusDocument {
   runtime: RuntimeName;
@@ -92,7 +109,9 @@ export function createControlApi(deps: ControlApiDeps): Server {
       method: 'GET',
       pattern: /^\/events$/,
       handle: async (_m, req) => {
-        const after = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('after') ?? 0);
+        const raw = new URLSearchParams(queryOf(req.url)).get('after') ?? '0';
+        const after = Number(raw);
+        if (!Number.isFinite(after)) return json(400, { error: `after: expected a sequence number, got ${JSON.stringify(raw)}` });
         return json(200, deps.supervisor.events.filter((e) => e.seq > after));
       },
     },
@@ -115,6 +134,24 @@ export function createControlApi(deps: ControlApiDeps): Server {
     },
     {
       method: 'POST',
+      pattern: /^\/stack\/([\w-]+)\/reload$/,
+      handle: async (m) => {
+        if (!deps.reloadStack) return json(501, { error: 'this runtime cannot reload stack components' });
+        const r = await deps.reloadStack(m[1]!);
+        return json(r.ok ? 200 : 422, r);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/stack\/([\w-]+)\/reset$/,
+      handle: async (m) => {
+        if (!deps.resetStack) return json(501, { error: 'this runtime cannot reset stack components' });
+        const r = await deps.resetStack(m[1]!);
+        return json(r.ok ? 200 : 500, r);
+      },
+    },
+    {
+      method: 'POST',
       pattern: /^\/shutdown$/,
       handle: async () => {
         setImmediate(deps.shutdown);
@@ -123,21 +160,47 @@ export function createControlApi(deps: ControlApiDeps): Server {
     },
   ];
 
+  const publicRoute = (method: string, path: string) => method === 'GET' && (path === '/health' || path === '/metrics' || path.startsWith('/runbooks/'));
+
   return createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const route = routes.find((r) => r.method === req.method && r.pattern.test(path));
+    const method = req.method ?? 'GET';
+    const path = pathOf(req.url);
+    // Public routes (liveness, Prometheus' scrape, runbooks opened from a browser) are read-only
+    // and Host-checked; everything else takes the session's token (scripts/core/control-guard.ts).
+    const refusal = publicRoute(method, path)
+      ? checkHostAndOrigin(req.headers, deps.guard)
+      : checkControlRequest(req.headers, { ...deps.guard, bodyLimit: CONTROL_API_BODY_LIMIT });
+    if (refusal) {
+      refuse(req, res, json(refusal.status, { error: refusal.error }));
+      return;
+    }
+    const route = routes.find((r) => r.method === method && r.pattern.test(path));
     if (!route) {
-      send(res, json(404, { error: `no route ${req.method} ${path}` }));
+      refuse(req, res, json(404, { error: `no route ${method} ${path}` }));
       return;
     }
     route
       .handle(route.pattern.exec(path)!, req)
       .then((reply) => send(res, reply))
       .catch((e: unknown) => {
+        if (e instanceof BodyError) return refuse(req, res, json(e.status, { error: e.message }));
         const status = !isSandboxError(e) ? 500 : e.code === 'UNKNOWN_COMPONENT' ? 404 : e.code === 'INVALID_ARGUMENT' ? 400 : 500;
         send(res, json(status, { error: (e as Error).message, ...(isSandboxError(e) ? { code: e.code, hint: e.hint } : {}) }));
       });
   });
+}
+
+/** The path of a request target, without parsing it as a URL (an odd target must not throw). */
+function pathOf(url: string | undefined): string {
+  const target = url ?? '/';
+  const q = target.indexOf('?');
+  return q >= 0 ? target.slice(0, q) : target;
+}
+
+function queryOf(url: string | undefined): string {
+  const target = url ?? '';
+  const q = target.indexOf('?');
+  return q >= 0 ? target.slice(q + 1) : '';
 }
 
 export function statusDocument(deps: Pick<ControlApiDeps, 'runtime' | 'session' | 'supervisor' | 'stackStatus'>): StatusDocument {
@@ -155,16 +218,77 @@ function json(status: number, value: unknown): Reply {
 }
 
 function send(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent) return;
   res.writeHead(reply.status, { 'content-type': reply.type });
   res.end(reply.body);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  let text = '';
-  for await (const chunk of req) text += chunk;
-  try {
-    return text ? JSON.parse(text) : {};
-  } catch {
-    return {};
+/**
+ * Answer without reading the body (a refused 300 MB body is never buffered). A client still
+ * sending gets a moment to read the answer while the rest is discarded unbuffered (closing at
+ * once would make it see a reset instead of the status), then the connection is cut.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  if (res.headersSent) return;
+  if (req.complete) return send(res, reply);
+  // Not closed right after the answer (as Node would, also when the client asked for
+  // `Connection: close`): a client still sending would see a reset (EPIPE) instead of the
+  // status. The body's rest is read and dropped, and the connection cut after LINGER_MS or
+  // LINGER_BYTES.
+  res.shouldKeepAlive = true;
+  send(res, reply);
+  let discarded = 0;
+  const cut = setTimeout(() => req.socket?.destroy(), LINGER_MS);
+  cut.unref();
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_BYTES) req.socket?.destroy();
+  });
+  req.once('end', () => clearTimeout(cut));
+  req.resume();
+}
+
+/** How long, and how much, a refused request's remaining body is read and dropped. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 64 * 1024 * 1024;
+
+class BodyError extends Error {
+  constructor(
+    readonly status: 400 | 413,
+    message: string,
+  ) {
+    super(message);
   }
+}
+
+/**
+ * The JSON body, at most CONTROL_API_BODY_LIMIT bytes (a chunked body is counted as it comes).
+ * Read by events, not `for await`: leaving that loop early destroys the socket, and the client
+ * would see a reset instead of the 413 (refuse() drops the rest of the body instead).
+ */
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= CONTROL_API_BODY_LIMIT) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.pause();
+      reject(new BodyError(413, `body is over the limit of ${CONTROL_API_BODY_LIMIT} bytes`));
+    };
+    const onEnd = () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        reject(new BodyError(400, `body is not JSON: ${(e as Error).message}`));
+      }
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+  });
 }

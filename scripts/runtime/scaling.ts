@@ -1,11 +1,12 @@
 import { services } from '../stack/catalog.ts';
+import { authHeaders } from '../core/control-guard.ts';
 import type { ScaleResult, Supervisor } from './supervisor.ts';
 
 export interface ScalingDeps {
   supervisor: Supervisor;
   /** Rewrites Prometheus' discovery files of the supervised services from the instances that run now. */
   writeTargets(): void;
-  /** x-chaos-token for the services' operator endpoints (/admin/upstreams). */
+  /** The session's token, for the services' operator endpoints (/admin/upstreams). */
   chaosToken: string;
   timeoutMs?: number;
 }
@@ -64,7 +65,7 @@ async function tellRouter(deps: ScalingDeps, via: string, upstreams: string[]): 
   try {
     const res = await fetch(`${deps.supervisor.urlOf(via)}/admin/upstreams`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json', 'x-chaos-token': deps.chaosToken },
+      headers: { 'content-type': 'application/json', ...authHeaders(deps.chaosToken) },
       body: JSON.stringify({ upstreams }),
       signal: AbortSignal.timeout(deps.timeoutMs ?? 5000),
     });

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SandboxError } from '../core/errors.ts';
 import { componentRuns, stackEnvForServices, stackView } from './service-env/index.ts';
 import { portPlan, services, stackComponents, type PortPlan } from '../stack/catalog.ts';
 import { discoveryFiles, type TargetAddressing } from '../stack/scrape-targets.ts';
 import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.ts';
 import { attachTargetsFile, ATTACH_JOBS, removeAttachTargets, writeAttachTargets } from './attached/targets.ts';
+import { attachTokenFile, removeAttachToken, writeAttachToken } from './attached/token-file.ts';
 import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
 import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
 import { renderRunbookLinksIn } from './config/runbook-links.ts';
@@ -15,16 +16,21 @@ import { createControlApi, statusDocument, type StatusDocument } from './control
 import { PROJECT_ROOT } from './paths.ts';
 import { PidRegistry } from './processes/pid-registry.ts';
 import { assertPortsFree } from './processes/ports.ts';
-import { reapRegistry } from './processes/reap.ts';
 import { prepareSandboxLauncher } from './processes/host-entries.ts';
 import { Reaper } from './processes/reaper.ts';
 import { scaleService } from './scaling.ts';
 import { selectRuntime, type RuntimeChoice } from './select-runtime.ts';
 import { Supervisor } from './supervisor.ts';
-import { clearSessionInfo, readSessionInfo, stateLayout, writeSessionInfo, type SessionInfo, type StateLayout } from './state.ts';
+import { clearSessionInfo, readSessionState, stateLayout, writeSessionInfo, type SessionInfo, type SessionState, type StateLayout } from './state.ts';
 import type { StackPlan, StackRuntime } from './types.ts';
 import { reapContainers } from './docker/reap-containers.ts';
 import { allSettledOrThrow } from '../core/settle.ts';
+import { ALLOWED_HOSTS_ENV, authHeaders, type GuardPolicy } from '../core/control-guard.ts';
+import { addReceiverAuthorizationFile } from './config/alertmanager-receivers.ts';
+import { identityOf, isSameProcess, type ProcessIdentity } from './processes/identity.ts';
+import { reapStateDir, type ReapReport } from './processes/reap.ts';
+import { readLock, StateLock, type LockOwner, type LockState } from './state-lock.ts';
+import { reloadPrometheus, resetPrometheus } from './stack-actions.ts';
 
 export { PROJECT_ROOT };
 
@@ -40,6 +46,8 @@ export interface StartOptions {
   attach?: AttachTarget;
   /** Optional stack components left out (`--without`), in either runtime. */
   without?: ReadonlySet<string>;
+  /** Ctrl-C during the start: stop what started so far and throw INTERRUPTED. */
+  signal?: AbortSignal;
 }
 
 /** A running sandbox, owned by this process. `await using` stops it. */
@@ -55,6 +63,7 @@ export class Sandbox implements AsyncDisposable {
     private readonly control: Server,
     private readonly reaper: Reaper,
     readonly runtimeReason: string,
+    private readonly lock: StateLock,
   ) {}
 
   status(): StatusDocument {
@@ -76,8 +85,11 @@ export class Sandbox implements AsyncDisposable {
       if (this.runtime instanceof AttachedRuntime) await this.runtime.withdrawTargets(this.layout.root);
       await this.supervisor.stopAll();
       await this.runtime.stop();
+      if (this.runtime instanceof AttachedRuntime) removeAttachToken(this.layout.root);
       this.reaper.release();
       clearSessionInfo(this.layout);
+      // Last: until here a new owner must not start reaping what this one still stops.
+      this.lock.release();
     })();
     return this.stopping;
   }
@@ -87,26 +99,82 @@ export class Sandbox implements AsyncDisposable {
   }
 }
 
-/**
- * Clean up after a sandbox whose host is gone (killed CLI): its processes, via the pid
- * registry, and its session file. Refuses when a live sandbox owns the state dir.
- */
-export async function reapStale(layout: StateLayout): Promise<{ reaped: number; running: SessionInfo | null }> {
-  // Parallel shards of a killed `sandbox test` live under shards/<n>; reap those first.
-  let shardReaped = 0;
-  for (const shard of shardLayouts(layout)) {
-    const r = await reapStale(shard);
-    shardReaped += r.reaped;
+/** What a state dir holds now, without touching anything: who owns it, whether its session runs. */
+export interface StateInspection {
+  session: SessionState;
+  lock: LockState;
+  /** The live owner of the state dir (a sandbox host, running or still starting), if any. */
+  liveOwner: (ProcessIdentity & { purpose: string; session?: string }) | null;
+  /** The running session: session.json intact and written by the live owner. */
+  running: SessionInfo | null;
+  /** What is damaged or stale, each with what was found. */
+  problems: string[];
+}
+
+export function inspectState(layout: StateLayout): StateInspection {
+  const session = readSessionState(layout);
+  const lock = readLock(layout.lockFile);
+  const problems: string[] = [];
+  if (session.kind === 'damaged') problems.push(session.reason);
+  if (lock.state === 'damaged') problems.push(`the owner lock is damaged: ${lock.reason}`);
+  let liveOwner: StateInspection['liveOwner'] = null;
+  if (lock.state === 'held') liveOwner = lock.owner;
+  else if (session.kind === 'ok' && isSameProcess({ pid: session.info.hostPid, startTicks: session.info.hostStartTicks ?? null })) {
+    // A lock lost to damage: session.json still names its host, and that host still runs.
+    liveOwner = { pid: session.info.hostPid, startTicks: session.info.hostStartTicks ?? null, purpose: 'sandbox host', session: session.info.session };
   }
-  const info = readSessionInfo(layout);
-  if (info && (await controlAnswers(info.controlUrl))) return { reaped: shardReaped, running: info };
-  const reaped = await reapRegistry(new PidRegistry(layout.pidsDir));
-  // Containers by the state dir's label: found even when session.json is missing or damaged.
+  if (lock.state === 'stale') problems.push(`the owner lock names pid ${lock.owner.pid} (${lock.owner.purpose}), which is no longer running`);
+  if (session.kind === 'ok' && !liveOwner) {
+    problems.push(`session.json records session ${session.info.session} with host pid ${session.info.hostPid}, which is no longer running`);
+  }
+  const running = session.kind === 'ok' && liveOwner !== null && liveOwner.pid === session.info.hostPid ? session.info : null;
+  return { session, lock, liveOwner, running, problems };
+}
+
+/** What a reap found and removed in one state dir and its shards. */
+export interface StaleReport extends ReapReport {
+  /** Processes, containers and networks reaped in parallel shards (shards/<n>). */
+  shards: number;
+  /** Containers and networks labelled with the state dir (docker runtime). */
+  containers: number;
+}
+
+/**
+ * Clean up after a sandbox whose owner is gone (a killed CLI): every process that belongs to the
+ * state dir (its pid registry, and the owner mark in each process's environment, so a damaged
+ * pid file hides nothing), its containers and networks by the state dir's label (found with or
+ * without a readable session.json), the attach targets files a team's Prometheus reads, and its
+ * session file. The caller holds the state dir's lock (a starting sandbox, `down`): nothing can
+ * start in it meanwhile. Parallel shards of a killed `sandbox test` (shards/<n>) are reaped under
+ * their own locks, unless they have a live owner.
+ */
+export async function reapStale(layout: StateLayout): Promise<StaleReport> {
+  let shards = 0;
+  for (const shard of shardLayouts(layout)) {
+    let lock: StateLock;
+    try {
+      lock = StateLock.acquire(shard.lockFile, 'reap a stale shard');
+    } catch {
+      continue; // a live shard (another `sandbox test` owns it)
+    }
+    try {
+      shards += reapedCount(await reapStale(shard));
+    } finally {
+      lock.release();
+    }
+  }
+  const report = await reapStateDir(new PidRegistry(layout.pidsDir));
   const containers = await reapContainers(layout.root);
-  if (info) clearSessionInfo(layout);
-  // Discovery files a killed attached sandbox left for the team's Prometheus.
+  clearSessionInfo(layout);
+  // Discovery files and the token file a killed attached sandbox left for the team's stack.
   removeAttachTargets(layout.root);
-  return { reaped: reaped.length + shardReaped + containers, running: null };
+  removeAttachToken(layout.root);
+  return { ...report, shards, containers };
+}
+
+/** How much a reap stopped and removed: processes, containers and networks, shards included. */
+export function reapedCount(r: StaleReport): number {
+  return r.reaped.length + r.unregistered.length + r.shards + r.containers;
 }
 
 /** State layouts of the parallel shards a `sandbox test --parallel` keeps under this one. */
@@ -128,6 +196,38 @@ export async function controlAnswers(controlUrl: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether the control API at the recorded URL is this very session: it must accept the
+ * session's token and name the session. A sandbox that took the port since (a stale
+ * session.json) answers 401 or another session id: it is never this one.
+ */
+export async function verifySession(info: SessionInfo): Promise<{ ok: true } | { ok: false; why: string }> {
+  let res: Response;
+  try {
+    res = await fetch(`${info.controlUrl}/status`, { headers: authHeaders(info.chaosToken), signal: AbortSignal.timeout(3000) });
+  } catch (e) {
+    return { ok: false, why: `nothing answers at ${info.controlUrl} (${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message})` };
+  }
+  const text = await res.text();
+  if (res.status === 401) return { ok: false, why: `${info.controlUrl} belongs to another sandbox (it refuses this session's token)` };
+  if (!res.ok) return { ok: false, why: `${info.controlUrl} answers HTTP ${res.status}` };
+  let session: unknown;
+  try {
+    session = (JSON.parse(text) as { session?: unknown }).session;
+  } catch {
+    return { ok: false, why: `${info.controlUrl} does not answer like a sandbox` };
+  }
+  if (session !== info.session) return { ok: false, why: `${info.controlUrl} runs session ${JSON.stringify(session)}, not ${info.session}` };
+  return { ok: true };
+}
+
+/** The session running from this state dir: a live owner, intact session.json, and its control API answering as that session. */
+export async function runningSession(layout: StateLayout): Promise<SessionInfo | null> {
+  const state = inspectState(layout);
+  if (!state.running) return null;
+  return (await verifySession(state.running)).ok ? state.running : null;
+}
+
 export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   const log = options.log ?? (() => undefined);
   const layout = stateLayout(options.stateDir);
@@ -136,17 +236,49 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   // built meanwhile, it is awaited before the first host process starts. On failure: tsx.
   const launching = prepareSandboxLauncher();
 
-  const stale = await reapStale(layout);
-  if (stale.running) {
-    throw new SandboxError('SANDBOX_ALREADY_RUNNING', `a sandbox is already running from ${layout.root} (pid ${stale.running.hostPid}, ${stale.running.controlUrl})`, {
-      hint: 'use it (`npx sandbox status`, `npx sandbox run ...`), or stop it with `npx sandbox down`',
-    });
+  const session = randomBytes(6).toString('hex');
+  // One owner per state dir, before anything else: a second `up` must not reap what this one
+  // is starting. A lock left by a killed owner is taken over.
+  const lock = StateLock.acquire(layout.lockFile, 'sandbox host', {
+    session,
+    refusal: (owner) => {
+      const running = inspectState(layout).running;
+      return new SandboxError(
+        'SANDBOX_ALREADY_RUNNING',
+        `a sandbox ${running ? 'is already running' : 'is starting'} from ${layout.root} (pid ${owner.pid}, since ${owner.acquiredAt}${running ? `, ${running.controlUrl}` : ''})`,
+        { hint: 'use it (`npx sandbox status`, `npx sandbox run ...`), or stop it with `npx sandbox down`; a second sandbox needs its own --state-dir and --port-offset' },
+      );
+    },
+  });
+  let started = false;
+  try {
+    if (lock.replaced) log(`took over ${layout.root}: it held ${lock.replaced}`);
+    const sandbox = await startLocked(options, layout, session, lock, log, launching);
+    started = true;
+    return sandbox;
+  } finally {
+    if (!started) lock.release();
   }
-  if (stale.reaped > 0) log(`reaped ${stale.reaped} process(es) left behind by an earlier sandbox`);
+}
+
+async function startLocked(
+  options: StartOptions,
+  layout: StateLayout,
+  session: string,
+  lock: StateLock,
+  log: (line: string) => void,
+  launching: ReturnType<typeof prepareSandboxLauncher>,
+): Promise<Sandbox> {
+  const interrupted = () => {
+    if (options.signal?.aborted) throw new SandboxError('INTERRUPTED', 'interrupted while the sandbox was starting; everything it had started is stopped');
+  };
+  interrupted();
+  const stale = await reapStale(layout);
+  for (const d of stale.damaged) log(`damaged pid file ${d.file}: ${d.reason}`);
+  if (reapedCount(stale) > 0) log(`reaped ${reapedCount(stale)} process(es) left behind by an earlier sandbox`);
 
   const ports = portPlan(options.portOffset ?? 0);
 
-  const session = randomBytes(6).toString('hex');
   const registry = new PidRegistry(layout.pidsDir);
   const labels = { 'org.observability-sandbox.session': session, 'org.observability-sandbox.state-dir': layout.root };
   const selection = options.attach
@@ -174,21 +306,32 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
   );
   await assertPortsFree(ports.all().filter((p) => !idle.has(p.owner)));
 
-  const chaosToken = randomBytes(16).toString('hex');
+  const chaosToken = randomBytes(32).toString('hex');
   const controlUrl = `http://127.0.0.1:${ports.control}`;
+  // Besides loopback, the name containers use for this machine (docker), where it is not loopback.
+  const extraHosts = isLoopbackName(runtime.hostAddress) ? [] : [runtime.hostAddress];
+  const guard: GuardPolicy = { token: chaosToken, extraHosts };
   const launcher = await launching;
   if (launcher.reason && launcher.reason !== 'SANDBOX_HOST_BUILD=0') log(`host processes run under tsx (slower start): ${launcher.reason}`);
   const reaper = Reaper.start(layout.pidsDir, session, join(layout.logsDir, 'reaper.log'), launcher, {
-    // Attached, the team's Prometheus reads these: gone with the sandbox, even a killed one.
-    removeFiles: runtime.name === 'attached' ? ATTACH_JOBS.map((job) => attachTargetsFile(layout.root, job)) : [],
+    // Attached, the team's Prometheus and Alertmanager read these: gone with the sandbox, even a killed one.
+    removeFiles: runtime.name === 'attached' ? [...ATTACH_JOBS.map((job) => attachTargetsFile(layout.root, job)), attachTokenFile(layout.root)] : [],
   });
+  // Docker: its containers and network go with the processes if this host is killed.
+  const leftovers = runtime.leftoversOnDeath?.();
+  if (leftovers) reaper.removeOnDeath(leftovers);
   const supervisor: Supervisor = new Supervisor({
     projectRoot: PROJECT_ROOT,
     launcher,
     registry,
     session,
     logDir: layout.logsDir,
-    commonEnv: { CHAOS_TOKEN: chaosToken, SANDBOX_STATE_DIR: layout.root, ...stackEnvForServices(stackView(runtime, ports)) },
+    commonEnv: {
+      CHAOS_TOKEN: chaosToken,
+      SANDBOX_STATE_DIR: layout.root,
+      ...(extraHosts.length > 0 ? { [ALLOWED_HOSTS_ENV]: extraHosts.join(',') } : {}),
+      ...stackEnvForServices(stackView(runtime, ports)),
+    },
     port: (spec) => ports.service(spec.name),
     replicaPort: (spec, index) => ports.replicas(spec.name).find((r) => r.index === index)!.port,
     env: (spec) => ({
@@ -212,12 +355,16 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
     scale: (name, replicas) =>
       scaleService({ supervisor, chaosToken, writeTargets: () => writeServiceTargets(layout, ports, runtime, supervisor) }, name, replicas),
     shutdown: () => process.kill(process.pid, 'SIGTERM'),
+    reloadStack: (component) => reloadPrometheus(runtime, component, layout),
+    resetStack: (component) => resetPrometheus(runtime, component),
+    guard,
   });
 
   const info: SessionInfo = {
     session,
     runtime: runtime.name,
     hostPid: process.pid,
+    hostStartTicks: identityOf(process.pid).startTicks,
     controlUrl,
     portOffset: ports.offset,
     startedAt: new Date().toISOString(),
@@ -225,18 +372,20 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
     chaosToken,
     remediation: options.remediation ?? true,
   };
-  const sandbox = new Sandbox(info, layout, ports, runtime, supervisor, control, reaper, selection.reason);
+  const sandbox = new Sandbox(info, layout, ports, runtime, supervisor, control, reaper, selection.reason, lock);
   try {
     await new Promise<void>((resolve, reject) => {
       control.once('error', reject);
       control.listen(ports.control, '127.0.0.1', () => resolve());
     });
-    prepareStackConfig(layout, ports, runtime);
+    interrupted();
+    prepareStackConfig(layout, ports, runtime, chaosToken);
     // Both halves finish (or fail) before a failure stops the sandbox, so nothing starts after the stop.
     await allSettledOrThrow<unknown>([
       runtime.start(stackPlan),
       supervisor.startAll(services),
     ]);
+    interrupted();
     writeSessionInfo(layout, info);
     return sandbox;
   } catch (e) {
@@ -246,7 +395,12 @@ export async function startSandbox(options: StartOptions): Promise<Sandbox> {
 }
 
 /** Render compose/<x>/ into the state dir and write discovery files for this runtime and port plan. */
-function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: StackRuntime): void {
+function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: StackRuntime, token: string): void {
+  // Rendered configuration carries the session token (alertmanager.yml): the stack directory is
+  // its owner's alone, whatever the umask, so no other user of the machine can reach into it.
+  const stackRoot = dirname(layout.stackDir('prometheus'));
+  mkdirSync(stackRoot, { recursive: true });
+  chmodSync(stackRoot, 0o700);
   for (const c of stackComponents) copyComponentConfig(join(PROJECT_ROOT, c.configSource), layout.configDir(c.name));
   const prom = layout.configDir('prometheus');
   mkdirSync(join(prom, 'scenario-rules'), { recursive: true });
@@ -255,7 +409,11 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
   const host = runtime.hostAddress;
   const files = discoveryFiles(targetAddressing(ports, runtime));
   for (const [job, groups] of Object.entries(files)) writeTargets(prom, job, groups);
-  if (runtime.name === 'attached') writeAttachTargets(layout.root, files);
+  if (runtime.name === 'attached') {
+    writeAttachTargets(layout.root, files);
+    // The team's Alertmanager sends it to the sink and the controller (credentials_file).
+    writeAttachToken(layout.root, token);
+  }
   rewriteBaseUrls(
     join(layout.configDir('alertmanager'), 'alertmanager.yml'),
     new Map(
@@ -264,7 +422,20 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
         .map((s) => [`http://127.0.0.1:${s.port}`, `http://${host}:${ports.service(s.name)}`] as const),
     ),
   );
-  renderAlertmanagerReceiversFile(join(layout.configDir('alertmanager'), 'alertmanager.yml'), componentRuns(runtime, 'localstack') ? peer(runtime, ports, 'localstack') : null);
+  const amFile = join(layout.configDir('alertmanager'), 'alertmanager.yml');
+  renderAlertmanagerReceiversFile(amFile, componentRuns(runtime, 'localstack') ? peer(runtime, ports, 'localstack') : null);
+  // The sink and the controller take the session's token; Alertmanager sends it (0600 file).
+  addReceiverAuthorizationFile(
+    amFile,
+    services.filter((s) => s.role === 'platform').map((s) => `http://${host}:${ports.service(s.name)}`),
+    token,
+    // A container reads it as its image's user (nobody), through the bind mount or a copy.
+    runtime.name === 'docker' ? 0o644 : 0o600,
+  );
+}
+
+function isLoopbackName(host: string): boolean {
+  return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host.toLowerCase());
 }
 
 function targetAddressing(ports: PortPlan, runtime: StackRuntime, supervisor?: Supervisor): TargetAddressing {

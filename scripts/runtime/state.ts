@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './config/render.ts';
 import type { RuntimeName } from './types.ts';
@@ -7,6 +7,10 @@ import type { RuntimeName } from './types.ts';
 export interface StateLayout {
   root: string;
   sessionFile: string;
+  /** The state dir's owner (the session host): state-lock.ts. */
+  lockFile: string;
+  /** The scenario run (or workshop) using this sandbox now: one at a time. */
+  runLockFile: string;
   pidsDir: string;
   logsDir: string;
   reportsDir: string;
@@ -25,6 +29,8 @@ export function stateLayout(root: string): StateLayout {
   return {
     root,
     sessionFile: join(root, 'session.json'),
+    lockFile: join(root, 'owner.lock'),
+    runLockFile: join(root, 'run.lock'),
     pidsDir: join(root, 'pids'),
     logsDir: join(root, 'logs'),
     reportsDir: join(root, 'reports'),
@@ -40,28 +46,50 @@ export interface SessionInfo {
   session: string;
   runtime: RuntimeName;
   hostPid: number;
+  /** The host's start time (/proc/<pid>/stat): `down` and `status` act only on that very process. */
+  hostStartTicks: number | null;
   controlUrl: string;
   portOffset: number;
   startedAt: string;
   detached: boolean;
-  /** Guards the services' chaos and admin APIs; the file is readable by its owner only. */
+  /**
+   * The session's token: every control surface (control API, chaos and admin routes, the
+   * remediation controller, the notification sink) takes it. The file is readable by its owner
+   * only. (Named for the chaos API, where it started; kept for scripts that read it.)
+   */
   chaosToken: string;
   remediation: boolean;
 }
 
 export function writeSessionInfo(layout: StateLayout, info: SessionInfo): void {
   mkdirSync(layout.root, { recursive: true });
-  writeFileAtomic(layout.sessionFile, `${JSON.stringify(info, null, 2)}\n`);
-  chmodSync(layout.sessionFile, 0o600);
+  // 0600 from its first byte: the token is never readable by others, not even for a moment.
+  writeFileAtomic(layout.sessionFile, `${JSON.stringify(info, null, 2)}\n`, 0o600);
 }
 
-export function readSessionInfo(layout: StateLayout): SessionInfo | null {
-  if (!existsSync(layout.sessionFile)) return null;
+/** session.json as found: absent, a session, or damaged (with what is wrong and what was there). */
+export type SessionState = { kind: 'none' } | { kind: 'ok'; info: SessionInfo } | { kind: 'damaged'; reason: string };
+
+export function readSessionState(layout: StateLayout): SessionState {
+  if (!existsSync(layout.sessionFile)) return { kind: 'none' };
+  let text = '';
   try {
-    return JSON.parse(readFileSync(layout.sessionFile, 'utf8')) as SessionInfo;
-  } catch {
-    return null;
+    text = readFileSync(layout.sessionFile, 'utf8');
+    const info = JSON.parse(text) as Partial<SessionInfo>;
+    const missing = (['session', 'controlUrl', 'chaosToken'] as const).filter((k) => typeof info[k] !== 'string' || info[k] === '');
+    if (!Number.isInteger(info.hostPid) || (info.hostPid ?? 0) <= 0) missing.push('hostPid' as never);
+    if (missing.length > 0) throw new Error(`missing or invalid ${missing.join(', ')}`);
+    return { kind: 'ok', info: { hostStartTicks: null, ...info } as SessionInfo };
+  } catch (e) {
+    const shown = text.length > 0 ? `: ${JSON.stringify(text.slice(0, 80))}${text.length > 80 ? '…' : ''}` : '';
+    return { kind: 'damaged', reason: `${layout.sessionFile} is damaged: ${(e as Error).message} (${text.length} bytes${shown})` };
   }
+}
+
+/** The recorded session, or null when there is none or it cannot be read (readSessionState says which). */
+export function readSessionInfo(layout: StateLayout): SessionInfo | null {
+  const s = readSessionState(layout);
+  return s.kind === 'ok' ? s.info : null;
 }
 
 export function clearSessionInfo(layout: StateLayout): void {

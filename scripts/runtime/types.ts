@@ -1,4 +1,5 @@
 import type { StackComponentSpec } from '../stack/types.ts';
+import type { DockerLeftovers } from './docker/leftovers.ts';
 
 export type ComponentState = 'ready' | 'starting' | 'unavailable' | 'failed' | 'stopped';
 
@@ -53,6 +54,12 @@ export interface StackRuntime extends AsyncDisposable {
    * processes get their environment). Throws when a required component cannot run.
    */
   prepare(plan: StackPlan): Promise<void>;
+  /**
+   * After prepare(): what the session's reaper process must remove if the host dies without
+   * stopping (the docker runtime's containers and networks, by label, on its engine). Processes
+   * it knows from the pid registry; a runtime without such leftovers does not implement this.
+   */
+  leftoversOnDeath?(): DockerLeftovers | undefined;
   /** Whether this runtime runs `component` (after prepare): scrape targets, ports, service env. */
   runs(component: string): boolean;
   /**
@@ -65,4 +72,14 @@ export interface StackRuntime extends AsyncDisposable {
   status(): ComponentStatus[];
   /** Stop everything this runtime started. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Send a running component's process a signal (Prometheus re-reads its configuration and rule
+   * files on SIGHUP: the sandbox runs it without the HTTP lifecycle API).
+   */
+  signal?(component: string, signal: NodeJS.Signals): Promise<void>;
+  /**
+   * Stop a component, start it again on an empty data directory and wait until it is ready
+   * (Prometheus forgets every series between scenarios: the sandbox runs it without the admin API).
+   */
+  restartFresh?(component: string): Promise<void>;
 }

@@ -91,7 +91,7 @@ export function readDetectionConfig(
   const evaluationSeconds = parseDuration(config?.global?.evaluation_interval ?? '1m') ?? 60;
   const files = [...listYaml(join(prometheusConfigDir, 'rules')), ...listYaml(join(prometheusConfigDir, 'scenario-rules')), ...extraRuleFiles];
   for (const file of files) {
-    const doc = parse(readFileSync(file, 'utf8')) as RuleFile;
+    const doc = readRuleFile(file);
     for (const [g, group] of (doc?.groups ?? []).entries()) {
       const interval = group.interval ? (parseDuration(group.interval) ?? evaluationSeconds) : evaluationSeconds;
       for (const [index, rule] of (group.rules ?? []).entries()) {
@@ -131,6 +131,17 @@ function jobScrapeIntervals(config: PrometheusYaml): Record<string, number> {
     if (job.job_name && s !== null) out[job.job_name] = s;
   }
   return out;
+}
+
+/** A rule file's YAML; an unreadable one (an alias bomb, not YAML) names the file. */
+function readRuleFile(file: string): RuleFile {
+  try {
+    return parse(readFileSync(file, 'utf8'), { maxAliasCount: 100 }) as RuleFile;
+  } catch (e) {
+    throw new SandboxError('INVALID_CONFIG', `${file}: cannot be read as a rule file: ${(e as Error).message}`, {
+      hint: `check it with \`promtool check rules ${file}\``,
+    });
+  }
 }
 
 type RouteYaml = {

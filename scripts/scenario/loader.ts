@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
@@ -10,6 +10,21 @@ import { EXPECTATION_KINDS, expectationSchemas, scenarioSchema, type Expectation
 import { logqlProblem, parseNameMatcher, traceQuery, type Expectation, type FaultSpec, type Scenario, type ScenarioLoad } from './model.ts';
 import { EXECUTORS, peakRate } from '../load/schedule.ts';
 import { sloNames } from './observers/slo-budget.ts';
+import { checkRuleFilePath, promtoolCheckRules } from './rule-files.ts';
+
+/** Loader options: rule files named on the command line may live outside the usual trees. */
+export interface LoadOptions {
+  /** Real paths given with --allow-rules. */
+  allowedRules?: ReadonlySet<string>;
+  /** Check rule files with promtool (default true; where promtool is missing, Prometheus checks them at load). */
+  promtool?: boolean;
+}
+
+/** A few aliases are fine in a scenario; an alias bomb (billions of nodes from a few lines) is not. */
+const MAX_ALIAS_COUNT = 100;
+
+/** Longest duration any scenario field may name: anything longer is a typo (`30m` for `30s`, `2h` for `2m`). */
+export const MAX_SCENARIO_SECONDS = 24 * 3600;
 
 type Path = (string | number)[];
 interface Problem {
@@ -21,7 +36,7 @@ interface Problem {
  * Read and validate a scenario file. Every problem is reported at once, each with file, line,
  * column and key path, before anything starts.
  */
-export function loadScenario(file: string): Scenario {
+export function loadScenario(file: string, options: LoadOptions = {}): Scenario {
   const abs = resolve(file);
   let text: string;
   try {
@@ -41,15 +56,22 @@ export function loadScenario(file: string): Scenario {
     throw invalid(file, doc.errors.map((e) => `${where(e.pos[0])}: YAML syntax: ${e.message.split('\n')[0]}`));
   }
   const problems: Problem[] = [];
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // The yaml library refuses to expand an alias bomb (ReferenceError), or any other structure it cannot build.
+    throw invalid(file, [`${file}: YAML: ${(e as Error).message}${/alias/i.test((e as Error).message) ? ` (more than ${MAX_ALIAS_COUNT} alias expansions; write the values out)` : ''}`]);
+  }
   const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) problems.push(...parsed.error.issues.map(fromZod));
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => fromZod(i, raw)));
+  checkDurations(raw, problems);
   const data = (parsed.success ? parsed.data : undefined) as ScenarioFile | undefined;
 
   const rawObj = (raw ?? {}) as Record<string, unknown>;
   const expectations = checkExpectations(rawObj.expect, problems);
   const faults = checkFaults(rawObj.faults, problems);
-  const ruleFiles = checkRules(rawObj.rules, abs, problems);
+  const ruleFiles = checkRules(rawObj.rules, abs, problems, options);
   const loadDuration = (rawObj.load as Record<string, unknown> | undefined)?.duration;
   const loadSeconds = typeof loadDuration === 'string' ? parseDuration(loadDuration) : null;
   checkLoadProfile(rawObj.load, loadSeconds, problems);
@@ -85,6 +107,7 @@ export function loadScenario(file: string): Scenario {
       name: at(['name']),
       ...(rawObj.rules !== undefined ? { rules: at(['rules']) } : {}),
       expect: expectations.map((_, i) => at(['expect', i])),
+      ...(data.load.engine !== undefined ? { engine: at(['load', 'engine']) } : {}),
     },
   };
 }
@@ -153,15 +176,83 @@ function invalid(file: string, details: string[]): SandboxError {
   });
 }
 
-function fromZod(issue: z.core.$ZodIssue): Problem {
+/** The value at a key path of the raw document (undefined where there is none). */
+function valueAt(raw: unknown, path: Path): unknown {
+  let v = raw;
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  return v;
+}
+
+/** A value as a message quotes it: `"meltdown"`, `0`, `[…]`. */
+export function quote(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+/** A zod issue as a problem that quotes the offending value, read from the raw document. */
+function fromZod(issue: z.core.$ZodIssue, raw?: unknown): Problem {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
     return { path: [...path, issue.keys[0]!], message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
   }
+  const value = valueAt(raw, path);
   if (issue.code === 'invalid_value') {
-    return { path, message: `unknown value; allowed: ${issue.values.map(String).join(', ')}` };
+    const key = path.at(-1);
+    const what = key === 'type' && path[0] === 'faults' ? 'fault type' : typeof key === 'string' ? key : 'value';
+    return { path, message: `unknown ${what} ${quote(value)}; allowed: ${issue.values.map(String).join(', ')}` };
   }
-  return { path, message: issue.message };
+  if (value === undefined) return { path, message: issue.message };
+  return { path, message: `${issue.message} (got ${quote(value)})` };
+}
+
+/**
+ * Durations that parse but cannot mean what was written: zero (a `duration: 0s` scenario, a
+ * `mttd: 0s` target no alert can meet) and absurdly long ones (a typo like `30m` for `30s`).
+ * `at` may be 0s (a fault from the start); everything else must be longer than zero.
+ */
+function checkDurations(raw: unknown, problems: Problem[]): void {
+  const check = (path: Path, mayBeZero = false) => {
+    const v = valueAt(raw, path);
+    if (typeof v !== 'string') return;
+    const seconds = parseDuration(v);
+    if (seconds === null) return; // the schema says it is not a duration
+    if (seconds === 0 && !mayBeZero) problems.push({ path, message: `${quote(v)} is zero; ${zeroMeaning(path)}` });
+    else if (seconds > MAX_SCENARIO_SECONDS) problems.push({ path, message: `${quote(v)} is longer than ${MAX_SCENARIO_SECONDS / 3600}h, the longest a scenario may name; did you mean a shorter unit?` });
+  };
+  check(['load', 'duration']);
+  check(['targets', 'mttd']);
+  check(['targets', 'mttr']);
+  const stages = valueAt(raw, ['load', 'stages']);
+  if (Array.isArray(stages)) stages.forEach((_, i) => check(['load', 'stages', i, 'duration']));
+  const faults = valueAt(raw, ['faults']);
+  if (Array.isArray(faults)) {
+    faults.forEach((f, i) => {
+      check(['faults', i, 'at'], true);
+      check(['faults', i, 'duration']);
+      const params = (f as Record<string, unknown> | null)?.params;
+      if (params && typeof params === 'object') for (const k of ['delay', 'jitter']) check(['faults', i, 'params', k], k === 'jitter');
+    });
+  }
+  const expect = valueAt(raw, ['expect']);
+  if (Array.isArray(expect)) {
+    expect.forEach((e, i) => {
+      if (typeof e !== 'object' || e === null) return;
+      check(['expect', i, 'within']);
+      for (const kind of Object.keys(e)) check(['expect', i, kind, 'within']);
+    });
+  }
+}
+
+function zeroMeaning(path: Path): string {
+  if (path[0] === 'targets') return 'no alert can be detected or resolved in no time; give the target the scenario must meet, e.g. 30s';
+  if (path[0] === 'load') return 'the scenario would end before it starts; e.g. 30s';
+  if (path.at(-1) === 'within') return 'nothing can happen within no time; e.g. 30s, or leave it out for the target';
+  return 'give a length, e.g. 30s, or leave it out';
 }
 
 function checkExpectations(value: unknown, problems: Problem[]): Expectation[] {
@@ -185,7 +276,7 @@ function checkExpectations(value: unknown, problems: Problem[]): Expectation[] {
     const kind = kinds[0]!;
     const parsed = expectationSchemas[kind].safeParse(item);
     if (!parsed.success) {
-      problems.push(...parsed.error.issues.map(fromZod).map((p) => ({ ...p, path: ['expect', i, ...p.path] })));
+      problems.push(...parsed.error.issues.map((is) => fromZod(is, item)).map((p) => ({ ...p, path: ['expect', i, ...p.path] })));
       return;
     }
     const d = parsed.data as Record<string, unknown>;
@@ -278,7 +369,7 @@ function checkFaults(value: unknown, problems: Problem[]): FaultSpec[] {
     const params = faultParamSchemas[f.type].safeParse(f.params ?? {});
     if (!params.success) {
       const allowed = Object.keys(faultParamSchemas[f.type].shape);
-      for (const p of params.error.issues.map(fromZod)) {
+      for (const p of params.error.issues.map((is) => fromZod(is, f.params ?? {}))) {
         const unknownKey = p.message.startsWith('unknown key');
         problems.push({
           path: ['faults', i, 'params', ...p.path],
@@ -296,17 +387,21 @@ function checkFaults(value: unknown, problems: Problem[]): FaultSpec[] {
   return out;
 }
 
-function checkRules(value: unknown, scenarioFile: string, problems: Problem[]): string[] {
+function checkRules(value: unknown, scenarioFile: string, problems: Problem[], options: LoadOptions): string[] {
   if (!Array.isArray(value)) return [];
-  return value.flatMap((r, i) => {
-    if (typeof r !== 'string') return [];
-    const abs = resolve(dirname(scenarioFile), r);
-    if (!existsSync(abs)) {
-      problems.push({ path: ['rules', i], message: `rule file ${r} not found (looked at ${abs}; relative paths are relative to the scenario file)` });
-      return [];
-    }
-    return [abs];
+  const files: { index: number; written: string; file: string }[] = [];
+  value.forEach((r, i) => {
+    if (typeof r !== 'string') return;
+    const c = checkRuleFilePath(r, scenarioFile, options.allowedRules);
+    if (c.problem) problems.push({ path: ['rules', i], message: c.problem });
+    else files.push({ index: i, written: r, file: c.file! });
   });
+  // Every problem of every file at once, at the rule file's own line (promtool's YAML and PromQL errors).
+  const checked = options.promtool === false ? null : promtoolCheckRules([...new Set(files.map((f) => f.file))]);
+  for (const f of files) {
+    for (const p of checked?.get(f.file) ?? []) problems.push({ path: ['rules', f.index], message: `rule file ${quote(f.written)} is invalid: ${p}` });
+  }
+  return files.map((f) => f.file);
 }
 
 /** Offset of the deepest node on the path that exists, so a missing key points at its parent. */

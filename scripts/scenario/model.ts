@@ -18,7 +18,7 @@ export interface Scenario {
    * Where keys are in the file, as `file:line:col: key path`, so that problems found after
    * loading (an impossible target, a duplicate name) point at the line like the loader's do.
    */
-  locations?: { name: string; rules?: string; expect: string[] };
+  locations?: { name: string; rules?: string; expect: string[]; engine?: string };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseDocument } from 'yaml';
+import { authHeaders } from '../core/control-guard.ts';
 import { SandboxError } from '../core/errors.ts';
 import { writeFileAtomic } from '../runtime/config/render.ts';
 import { renderRunbookLinks } from '../runtime/config/runbook-links.ts';
@@ -23,16 +24,16 @@ import { fetchAlerts } from './observers/alerts.ts';
 export async function resetSandbox(conn: SandboxConnection, options: { remediation: boolean; cleanTimeoutMs?: number }): Promise<number | null> {
   const status = await conn.status();
   const byName = new Map(status.components.map((c) => [c.name, c]));
-  const headers = { 'x-chaos-token': conn.chaosToken };
+  const headers = authHeaders(conn.chaosToken);
   for (const name of sampleServiceNames()) {
     const c = byName.get(name);
     await fetch(`${conn.controlUrl}/services/${name}/restart-policy`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...headers, 'content-type': 'application/json' },
       body: JSON.stringify({ policy: 'never' }),
     }).then((r) => r.body?.cancel());
     if (c?.state !== 'ready') {
-      const res = await fetch(`${conn.controlUrl}/services/${name}/restart`, { method: 'POST', signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${conn.controlUrl}/services/${name}/restart`, { method: 'POST', headers, signal: AbortSignal.timeout(30_000) });
       if (!res.ok) throw new SandboxError('COMPONENT_DIED', `${name} is ${c?.state ?? 'missing'} and could not be restarted: ${await res.text()}`);
     } else if (c.url) {
       await fetch(`${c.url}/chaos/faults`, { method: 'DELETE', headers, signal: AbortSignal.timeout(3000) }).then((r) => r.body?.cancel());
@@ -40,13 +41,13 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
   }
   // A scale-out never leaks into the next scenario: every scalable service back to one instance.
   // Done once every sample service is ready, so the gateway takes the one-instance upstream list.
-  for (const name of scalableServiceNames()) await scaleToOne(conn.controlUrl, name);
+  for (const name of scalableServiceNames()) await scaleToOne(conn, name);
   const controller = byName.get('remediation-controller')?.url;
   const sink = byName.get('notification-sink')?.url;
   const prometheus = byName.get('prometheus')?.url;
   if (!prometheus) throw new SandboxError('COMPONENT_DIED', 'the sandbox has no Prometheus');
   // While alerts resolve, the controller must not act on them.
-  if (controller) await setDryRun(controller, true);
+  if (controller) await setDryRun(controller, true, conn.chaosToken);
   // The gateway's circuit breaker back to automatic and closed: one left open (pinned by a
   // playbook, or tripped by the last scenario's failures) would answer 503s into the next run.
   const gateway = byName.get('api-gateway')?.url;
@@ -63,7 +64,8 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
   // An attached Prometheus is the team's: its history is not ours to delete.
   let forgotAt: number | null = null;
   if (conn.runtime !== 'attached') {
-    await forgetHistory(prometheus);
+    await forgetHistory(conn, byName.get('alertmanager')?.url);
+    // The restarted Prometheus is ready (its TSDB empty) when the control API answers.
     forgotAt = performance.now();
   }
 
@@ -90,10 +92,10 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
   // clear the records after them.
   await new Promise((r) => setTimeout(r, conn.runtime === 'attached' ? 0 : 2500));
   if (controller) {
-    await fetch(`${controller}/actions`, { method: 'DELETE' }).then((r) => r.body?.cancel());
-    await setDryRun(controller, !options.remediation);
+    await fetch(`${controller}/actions`, { method: 'DELETE', headers }).then((r) => r.body?.cancel());
+    await setDryRun(controller, !options.remediation, conn.chaosToken);
   }
-  if (sink) await fetch(`${sink}/deliveries`, { method: 'DELETE' }).then((r) => r.body?.cancel());
+  if (sink) await fetch(`${sink}/deliveries`, { method: 'DELETE', headers }).then((r) => r.body?.cancel());
   return forgotAt;
 }
 
@@ -101,10 +103,10 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
  * Back to one instance (the control API stops the replicas, drops their scrape targets and
  * gives the gateway the primary alone as its upstream list); fails when that did not happen.
  */
-export async function scaleToOne(controlUrl: string, service: string): Promise<void> {
-  const res = await fetch(`${controlUrl}/services/${service}/scale`, {
+export async function scaleToOne(conn: Pick<SandboxConnection, 'controlUrl' | 'chaosToken'>, service: string): Promise<void> {
+  const res = await fetch(`${conn.controlUrl}/services/${service}/scale`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authHeaders(conn.chaosToken) },
     body: JSON.stringify({ replicas: 1 }),
     signal: AbortSignal.timeout(30_000),
   });
@@ -117,26 +119,55 @@ export async function scaleToOne(controlUrl: string, service: string): Promise<v
   }
 }
 
-async function setDryRun(controller: string, dryRun: boolean): Promise<void> {
+async function setDryRun(controller: string, dryRun: boolean, token: string): Promise<void> {
   await fetch(`${controller}/mode`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authHeaders(token) },
     body: JSON.stringify({ dryRun }),
   }).then((r) => r.body?.cancel());
 }
 
-/** Delete every series from the sandbox's own Prometheus (TSDB admin API); alerts then resolve. */
-async function forgetHistory(prometheus: string): Promise<void> {
-  const res = await fetch(`${prometheus}/api/v1/admin/tsdb/delete_series?${new URLSearchParams({ 'match[]': '{__name__=~".+"}' })}`, {
-    method: 'POST',
-    signal: AbortSignal.timeout(10_000),
-  });
+/**
+ * Forget the sandbox's own Prometheus history: the control API restarts it on an empty TSDB
+ * (Prometheus runs without its admin API, so no web page can wipe it). Alerts the old process
+ * had sent stay active in Alertmanager until they time out, and would be notified again into
+ * the next scenario: they are resolved there, as Prometheus itself resolves alerts (endsAt now).
+ */
+async function forgetHistory(conn: SandboxConnection, alertmanager: string | undefined): Promise<void> {
+  const res = await fetch(`${conn.controlUrl}/stack/prometheus/reset`, { method: 'POST', headers: authHeaders(conn.chaosToken), signal: AbortSignal.timeout(60_000) });
+  const text = await res.text();
   if (!res.ok) {
-    throw new SandboxError('COMPONENT_DIED', `Prometheus refused to reset its history: HTTP ${res.status} ${(await res.text()).trim()}`, {
-      hint: 'the sandbox starts Prometheus with --web.enable-admin-api; restart it with `npx sandbox down` and `npm run sandbox`',
+    throw new SandboxError('COMPONENT_DIED', `Prometheus could not be reset to an empty history: HTTP ${res.status} ${errorOf(text)}`, {
+      hint: '`npx sandbox logs prometheus` shows why; `npx sandbox down` and `npm run sandbox` start afresh',
     });
   }
-  await res.body?.cancel();
+  if (alertmanager) await resolveLeftoverAlerts(alertmanager);
+}
+
+/** Every alert active in Alertmanager, posted back with endsAt now: resolved, as Prometheus would have. */
+async function resolveLeftoverAlerts(alertmanager: string): Promise<void> {
+  const res = await fetch(`${alertmanager}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true`, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new SandboxError('COMPONENT_DIED', `Alertmanager did not list its alerts: HTTP ${res.status} ${(await res.text()).trim()}`);
+  const active = (await res.json()) as { labels: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; generatorURL?: string }[];
+  if (active.length === 0) return;
+  const now = new Date().toISOString();
+  const post = await fetch(`${alertmanager}/api/v2/alerts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(active.map((a) => ({ labels: a.labels, annotations: a.annotations ?? {}, ...(a.startsAt ? { startsAt: a.startsAt } : {}), endsAt: now, ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}) }))),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!post.ok) throw new SandboxError('COMPONENT_DIED', `Alertmanager did not take the resolved alerts: HTTP ${post.status} ${(await post.text()).trim()}`);
+  await post.body?.cancel();
+}
+
+function errorOf(text: string): string {
+  try {
+    const v = JSON.parse(text) as { error?: unknown; detail?: unknown };
+    return String(v.detail ?? v.error ?? text);
+  } catch {
+    return text.trim();
+  }
 }
 
 /**
@@ -148,7 +179,6 @@ async function forgetHistory(prometheus: string): Promise<void> {
  */
 export async function installRunConfig(
   conn: SandboxConnection,
-  prometheusUrl: string,
   files: readonly string[],
   runLabel: string,
 ): Promise<() => Promise<void>> {
@@ -160,11 +190,11 @@ export async function installRunConfig(
   clear();
   copyScenarioRules(files, dir, conn.controlUrl);
   setExternalLabel(join(conn.prometheusConfigDir, 'prometheus.yml'), RUN_LABEL, runLabel);
-  await reload(prometheusUrl);
+  await reload(conn);
   if (files.length === 0) return async () => undefined;
   return async () => {
     clear();
-    await reload(prometheusUrl).catch(() => undefined);
+    await reload(conn).catch(() => undefined);
   };
 }
 
@@ -185,10 +215,12 @@ function setExternalLabel(file: string, name: string, value: string): void {
   writeFileAtomic(file, doc.toString());
 }
 
-async function reload(prometheusUrl: string): Promise<void> {
-  const res = await fetch(`${prometheusUrl}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+/** Prometheus re-reads prometheus.yml and the rule files (SIGHUP from the runtime that owns it, via the control API). */
+async function reload(conn: SandboxConnection): Promise<void> {
+  const res = await fetch(`${conn.controlUrl}/stack/prometheus/reload`, { method: 'POST', headers: authHeaders(conn.chaosToken), signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
   if (!res.ok) {
-    throw new SandboxError('INVALID_CONFIG', `Prometheus rejected the scenario's configuration (its rule files): ${(await res.text()).trim()}`, {
+    throw new SandboxError('INVALID_CONFIG', `Prometheus rejected the scenario's configuration (its rule files): ${errorOf(text)}`, {
       hint: 'check them with `promtool check rules <file>`',
     });
   }

@@ -73,7 +73,7 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     forgotAt = await resetSandbox(conn, { remediation: options.remediation });
     // An attached Prometheus is the team's: its configuration is not ours to change.
     if (conn.runtime !== 'attached') {
-      uninstallRules = await installRunConfig(conn, urls.prometheus!, scenario.ruleFiles, `${scenario.name}-${randomBytes(3).toString('hex')}`);
+      uninstallRules = await installRunConfig(conn, scenario.ruleFiles, `${scenario.name}-${randomBytes(3).toString('hex')}`);
     }
 
     if (scenario.load.rate > 0) {
@@ -114,9 +114,9 @@ export async function runScenario(conn: SandboxConnection, scenario: Scenario, o
     // Attached: alerts already firing now, or not about the sandbox's services, are background.
     const background = conn.runtime === 'attached' && conn.stateDir ? await backgroundClassifier(urls.prometheus!, conn.stateDir) : undefined;
     stops.push(observeAlerts(urls.prometheus!, timeline, 100, background));
-    stops.push(observeNotifications(urls['notification-sink']!, timeline));
-    stops.push(observeRemediations(urls['remediation-controller']!, timeline));
-    stops.push(await observeProcesses(conn.controlUrl, timeline));
+    stops.push(observeNotifications(urls['notification-sink']!, timeline, conn.chaosToken));
+    stops.push(observeRemediations(urls['remediation-controller']!, timeline, conn.chaosToken));
+    stops.push(await observeProcesses(conn.controlUrl, timeline, conn.chaosToken));
     // Loki and Tempo: queried over the whole scenario, watched from the first fault's start on
     // (the moment every `within` counts from), so what they find is never before the origin.
     const fromMs = Date.now();

@@ -4,7 +4,7 @@ import type { SandboxConnection } from '../runtime/connection.ts';
 import { PROJECT_ROOT } from '../runtime/paths.ts';
 import type { RuntimeName } from '../runtime/types.ts';
 import { checkDetectionBudget, readDetectionConfig, type DetectionConfig } from './detection-bounds.ts';
-import { loadScenario } from './loader.ts';
+import { loadScenario, type LoadOptions } from './loader.ts';
 import type { Scenario } from './model.ts';
 import type { Reporter, ScenarioResult, SuiteReport } from './result.ts';
 import { aggregateRuns } from './repeat.ts';
@@ -19,12 +19,13 @@ export function prepareScenarios(
   warn: (line: string) => void = () => undefined,
   /** The configuration to check against when it is not this project's (an attached stack). */
   detection?: DetectionConfig,
+  loadOptions: LoadOptions = {},
 ): Scenario[] {
   const scenarios: Scenario[] = [];
   const errors: SandboxError[] = [];
   for (const f of files) {
     try {
-      const s = loadScenario(f);
+      const s = loadScenario(f, loadOptions);
       if (detection && s.ruleFiles.length > 0) {
         throw new SandboxError('INVALID_SCENARIO', `${s.locations?.rules ?? s.file}: \`rules:\` cannot be loaded into an attached Prometheus`, {
           hint: 'load those rule files into your Prometheus yourself and drop `rules:`, or run without --attach',
@@ -34,8 +35,8 @@ export function prepareScenarios(
       warnings.forEach((w) => warn(`${s.name}: ${w}`));
       scenarios.push(s);
     } catch (e) {
-      if (!isSandboxError(e)) throw e;
-      errors.push(e);
+      // Anything else a file makes the loader throw is still that file's problem: exit 2, named.
+      errors.push(isSandboxError(e) ? e : new SandboxError('INVALID_SCENARIO', `${f}: cannot be loaded: ${(e as Error).message}`, { hint: 'see the scenario format in README.md' }));
     }
   }
   const names = new Map<string, string>();

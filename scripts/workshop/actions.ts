@@ -1,4 +1,5 @@
 import { SandboxError } from '../core/errors.ts';
+import { authHeaders } from '../core/control-guard.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { fetchAlerts } from '../scenario/observers/alerts.ts';
 import { scaleToOne } from '../scenario/prepare.ts';
@@ -41,7 +42,7 @@ export async function applyFix(conn: SandboxConnection, action: FixAction, optio
   if (service !== null && !sampleServiceNames().includes(service)) {
     throw new SandboxError('INVALID_ARGUMENT', `"${service}" is not a sample service`, { hint: `services: ${sampleServiceNames().join(', ')}` });
   }
-  const token = { 'x-chaos-token': conn.chaosToken };
+  const token = authHeaders(conn.chaosToken);
   const outcome = async (res: Response, what: string): Promise<{ ok: boolean; detail: string }> => {
     const text = (await res.text()).trim();
     return res.ok ? { ok: true, detail: what } : { ok: false, detail: `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}` };
@@ -56,7 +57,7 @@ export async function applyFix(conn: SandboxConnection, action: FixAction, optio
   switch (action) {
     case 'restart': {
       if (service === null) throw new SandboxError('INVALID_ARGUMENT', 'restart needs --service <name>', { hint: `services: ${sampleServiceNames().join(', ')}` });
-      const r = await call(`${conn.controlUrl}/services/${service}/restart`, { method: 'POST' }, `${service} restarted`);
+      const r = await call(`${conn.controlUrl}/services/${service}/restart`, { method: 'POST', headers: token }, `${service} restarted`);
       return { action, service, ...r };
     }
     case 'rollback-model': {
@@ -91,19 +92,20 @@ export async function clearFaults(conn: SandboxConnection, service: string): Pro
   const status = await conn.status();
   const c = status.components.find((x) => x.name === service);
   const notes: string[] = [];
+  const auth = authHeaders(conn.chaosToken);
   await fetch(`${conn.controlUrl}/services/${service}/restart-policy`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ policy: 'never' }),
     signal: AbortSignal.timeout(5000),
   }).then((r) => r.body?.cancel());
   if (c?.state === 'ready' && c.url) {
-    const res = await fetch(`${c.url}/chaos/faults`, { method: 'DELETE', headers: { 'x-chaos-token': conn.chaosToken }, signal: AbortSignal.timeout(5000) }).catch(() => null);
+    const res = await fetch(`${c.url}/chaos/faults`, { method: 'DELETE', headers: auth, signal: AbortSignal.timeout(5000) }).catch(() => null);
     await res?.body?.cancel();
     notes.push(res?.ok ? `faults on ${service} cleared` : `${service} did not clear its faults (${res ? `HTTP ${res.status}` : 'no answer'})`);
   }
   if (c?.state !== 'ready' || (await crashedRecently(conn, service))) {
-    const res = await fetch(`${conn.controlUrl}/services/${service}/restart`, { method: 'POST', signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${conn.controlUrl}/services/${service}/restart`, { method: 'POST', headers: auth, signal: AbortSignal.timeout(30_000) });
     const text = await res.text();
     if (!res.ok) return { ok: false, detail: `${service} could not be restarted: ${text}` };
     notes.push(`${service} restarted cleanly`);
@@ -112,7 +114,7 @@ export async function clearFaults(conn: SandboxConnection, service: string): Pro
 }
 
 async function crashedRecently(conn: SandboxConnection, service: string, windowMs = 30_000): Promise<boolean> {
-  const res = await fetch(`${conn.controlUrl}/events`, { signal: AbortSignal.timeout(3000) }).catch(() => null);
+  const res = await fetch(`${conn.controlUrl}/events`, { headers: authHeaders(conn.chaosToken), signal: AbortSignal.timeout(3000) }).catch(() => null);
   if (!res?.ok) return false;
   const events = (await res.json()) as { at: string; kind: string; service: string; expected?: boolean }[];
   return events.some((e) => e.kind === 'process-exit' && e.service === service && !e.expected && Date.now() - Date.parse(e.at) < windowMs);
@@ -147,12 +149,13 @@ export async function resetSandboxQuick(conn: SandboxConnection, options: { dryR
   const byName = new Map(status.components.map((c) => [c.name, c]));
   await Promise.all(sampleServiceNames().map((s) => clearFaults(conn, s)));
   // Back to one instance of every scalable service, and the gateway's upstreams to match.
-  for (const s of scalableServiceNames()) await scaleToOne(conn.controlUrl, s).catch(() => undefined);
+  for (const s of scalableServiceNames()) await scaleToOne(conn, s).catch(() => undefined);
+  const auth = authHeaders(conn.chaosToken);
   const gateway = byName.get('api-gateway')?.url;
   if (gateway) {
     await fetch(`${gateway}/admin/circuit-breaker`, {
       method: 'POST',
-      headers: { 'x-chaos-token': conn.chaosToken, 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ state: 'auto' }),
       signal: AbortSignal.timeout(3000),
     }).then((r) => r.body?.cancel()).catch(() => undefined);
@@ -161,15 +164,15 @@ export async function resetSandboxQuick(conn: SandboxConnection, options: { dryR
   const sink = byName.get('notification-sink')?.url;
   const quiet = (p: Promise<Response>) => p.then((r) => r.body?.cancel()).catch(() => undefined);
   if (controller) {
-    await quiet(fetch(`${controller}/actions`, { method: 'DELETE', signal: AbortSignal.timeout(3000) }));
+    await quiet(fetch(`${controller}/actions`, { method: 'DELETE', headers: auth, signal: AbortSignal.timeout(3000) }));
     await quiet(fetch(`${controller}/mode`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify({ dryRun: options.dryRun }),
       signal: AbortSignal.timeout(3000),
     }));
   }
-  if (sink) await quiet(fetch(`${sink}/deliveries`, { method: 'DELETE', signal: AbortSignal.timeout(3000) }));
+  if (sink) await quiet(fetch(`${sink}/deliveries`, { method: 'DELETE', headers: auth, signal: AbortSignal.timeout(3000) }));
   const prometheus = byName.get('prometheus')?.url;
   if (!prometheus) return [];
   const deadline = Date.now() + (options.waitMs ?? 15_000);

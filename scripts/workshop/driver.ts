@@ -1,4 +1,5 @@
 import { SandboxError, isSandboxError } from '../core/errors.ts';
+import { authHeaders } from '../core/control-guard.ts';
 import { injectorFor } from '../faults/index.ts';
 import type { ActiveFault } from '../faults/types.ts';
 import { LoadDriver } from '../load/driver.ts';
@@ -88,9 +89,9 @@ export async function runDriver(stateDir: string, log: (line: string) => void = 
 
   // Observers: Prometheus alerts, supervisor processes, the receivers.
   if (urls.prometheus) stops.push(observeAlerts(urls.prometheus, record, firing, onFiring));
-  stops.push(await observeProcesses(conn.controlUrl, record, processEvents));
-  if (urls['notification-sink']) stops.push(observeList(`${urls['notification-sink']}/deliveries`, record, deliveryEvents));
-  if (urls['remediation-controller']) stops.push(observeList(`${urls['remediation-controller']}/actions`, record, actionEvents));
+  stops.push(await observeProcesses(conn.controlUrl, record, processEvents, conn.chaosToken));
+  if (urls['notification-sink']) stops.push(observeList(`${urls['notification-sink']}/deliveries`, record, deliveryEvents, conn.chaosToken));
+  if (urls['remediation-controller']) stops.push(observeList(`${urls['remediation-controller']}/actions`, record, actionEvents, conn.chaosToken));
 
   const endFault = (r: Running, reason: FaultEndReason, atMs?: number) => {
     if (r.ended) return;
@@ -198,7 +199,7 @@ async function inject(conn: SandboxConnection, f: PlannedFault): Promise<{ handl
 async function activeFaultIds(conn: SandboxConnection, serviceUrl: string | undefined): Promise<string[] | null> {
   if (!serviceUrl) return null;
   try {
-    const res = await fetch(`${serviceUrl}/chaos/faults`, { headers: { 'x-chaos-token': conn.chaosToken }, signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`${serviceUrl}/chaos/faults`, { headers: authHeaders(conn.chaosToken), signal: AbortSignal.timeout(1000) });
     if (!res.ok) return null;
     return ((await res.json()) as { id: string }[]).map((f) => f.id);
   } catch {
@@ -242,9 +243,9 @@ function observeAlerts(
   }, 250);
 }
 
-async function observeProcesses(controlUrl: string, record: Record_, events: ProcessEvent[]): Promise<{ stop(): Promise<void> }> {
+async function observeProcesses(controlUrl: string, record: Record_, events: ProcessEvent[], token: string): Promise<{ stop(): Promise<void> }> {
   const get = async (after: number) => {
-    const res = await fetch(`${controlUrl}/events?after=${after}`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${controlUrl}/events?after=${after}`, { headers: authHeaders(token), signal: AbortSignal.timeout(2000) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return (await res.json()) as ProcessEvent[];
   };
@@ -290,10 +291,10 @@ function actionEvents(a: ActionRecord): { key: string; events: [WorkshopEventBod
 }
 
 /** Poll a receiver's record list; each new entry becomes events once. */
-function observeList<T>(url: string, record: Record_, toEvents: (item: T) => { key: string; events: [WorkshopEventBody, number][] } | null): { stop(): Promise<void> } {
+function observeList<T>(url: string, record: Record_, toEvents: (item: T) => { key: string; events: [WorkshopEventBody, number][] } | null, token: string): { stop(): Promise<void> } {
   const done = new Set<string>();
   return startPolling(async () => {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(url, { headers: authHeaders(token), signal: AbortSignal.timeout(2000) });
     if (!res.ok) return void (await res.body?.cancel());
     for (const item of (await res.json()) as T[]) {
       const mapped = toEvents(item);

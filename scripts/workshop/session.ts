@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { OWNER_ENV } from '../runtime/processes/identity.ts';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SandboxError } from '../core/errors.ts';
@@ -54,7 +55,7 @@ export async function launchWorkshop(
   const args = ['--import', 'tsx', driverMain, layout.root];
   let pid: number | undefined;
   try {
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, [OWNER_ENV]: layout.root } });
     child.unref();
     pid = child.pid;
   } finally {

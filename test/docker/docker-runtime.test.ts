@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -17,6 +17,8 @@ import { awsEnv } from '../../scripts/runtime/service-env/aws.ts';
 import { DockerRuntime } from '../../scripts/runtime/docker/docker-runtime.ts';
 import { stackComponents } from '../../scripts/stack/catalog.ts';
 import type { ComponentStatus } from '../../scripts/runtime/types.ts';
+import { reloadPrometheus, resetPrometheus } from '../../scripts/runtime/stack-actions.ts';
+import type { StateLayout } from '../../scripts/runtime/state.ts';
 import { chaos, createSandbox, postJson, TOKEN } from '../integration/sample-services/harness.ts';
 
 // Runs wherever a Docker engine answers whose containers can reach this machine's loopback;
@@ -326,6 +328,53 @@ describe.skipIf(!engine.available || typeof mode !== 'string')('DockerRuntime ag
       cw.destroy();
     }
   });
+
+  // Issue 14: the flags apply to the container too, and what the sandbox needed the APIs for
+  // goes through the runtime: a reload is SIGHUP delivered by the engine, a history reset is a
+  // new container (with a new data volume).
+  it('Prometheus in its container: no lifecycle or admin API, CORS for Grafana only; SIGHUP reloads, restartFresh forgets history', async () => {
+    const prom = started.find((s) => s.name === 'prometheus')!.url!;
+    expect((await fetch(`${prom}/-/reload`, { method: 'POST' })).status).toBe(403);
+    const del = await fetch(`${prom}/api/v1/admin/tsdb/delete_series?match[]=up`, { method: 'POST' });
+    expect(del.ok).toBe(false);
+    expect(await del.text()).toMatch(/admin APIs disabled/);
+    const evil = await fetch(`${prom}/api/v1/query?query=up`, { headers: { origin: 'http://evil' } });
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    const grafana = `http://127.0.0.1:${3000 + OFFSET}`;
+    expect((await fetch(`${prom}/api/v1/query?query=up`, { headers: { origin: grafana } })).headers.get('access-control-allow-origin')).toBe(grafana);
+
+    // A scenario's rule file, loaded by SIGHUP through the engine (the rules dir is the bind-mounted config).
+    const layout = { logFile: (c: string) => join(state, 'logs', `${c}.log`) } as StateLayout;
+    const rules = join(state, 'config', 'prometheus', 'scenario-rules');
+    mkdirSync(rules, { recursive: true });
+    writeFileSync(join(rules, '0-probe.yml'), 'groups:\n  - name: docker-reload-probe\n    rules:\n      - alert: ProbeSeen\n        expr: probe_ok == 1\n');
+    expect(await reloadPrometheus(runtime, 'prometheus', layout)).toEqual({ component: 'prometheus', ok: true, detail: 'configuration reloaded' });
+    const groups = async () => ((await (await fetch(`${prom}/api/v1/rules`)).json()) as { data: { groups: { name: string }[] } }).data.groups.map((g) => g.name);
+    expect(await groups()).toContain('docker-reload-probe');
+    // A refused file: Prometheus' own message, from the container's log.
+    writeFileSync(join(rules, '0-probe.yml'), 'groups:\n  - name: broken\n    rules:\n      - alert: Broken\n        expr: rate(up[\n');
+    const refused = await reloadPrometheus(runtime, 'prometheus', layout);
+    expect(refused.ok).toBe(false);
+    expect(refused.detail).toMatch(/parse|unexpected|error/i);
+    rmSync(join(rules, '0-probe.yml'));
+    expect((await reloadPrometheus(runtime, 'prometheus', layout)).ok).toBe(true);
+
+    // History: a sample from before the reset is gone after it.
+    const at = async (t: number) =>
+      ((await (await fetch(`${prom}/api/v1/query?query=${encodeURIComponent('up{service="probe"}')}&time=${t}`)).json()) as { data: { result: unknown[] } }).data.result.length;
+    let before = 0;
+    await eventually(async () => {
+      before = Date.now() / 1000 - 1;
+      expect(await at(before)).toBe(1);
+    });
+    expect(await resetPrometheus(runtime, 'prometheus')).toEqual({ component: 'prometheus', ok: true, detail: 'restarted on an empty data directory' });
+    const after = runtime.status().find((c) => c.name === 'prometheus')!;
+    expect(after.state).toBe('ready');
+    expect(await at(before)).toBe(0);
+    // Still the same flags after the restart.
+    expect((await fetch(`${after.url}/-/reload`, { method: 'POST' })).status).toBe(403);
+    await eventually(async () => expect(await at(Date.now() / 1000 - 1)).toBe(1));
+  }, 120_000);
 
   it('stops everything, twice without complaint, leaving no labelled container', async () => {
     await runtime.stop();

@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dockerClient, probeDockerEngine } from '../../scripts/runtime/docker/engine.ts';
@@ -6,8 +6,11 @@ import { ensureImage } from '../../scripts/runtime/docker/pull.ts';
 import { networkModeFor } from '../../scripts/runtime/select-runtime.ts';
 import { K6_IMAGE_REF } from '../../scripts/load/k6/image.ts';
 import { portPlan } from '../../scripts/stack/catalog.ts';
+import { isAlive } from '../../scripts/runtime/processes/pid-registry.ts';
+import { readSessionInfo, stateLayout } from '../../scripts/runtime/state.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
 import { isolatedSandbox } from '../helpers/isolation.ts';
+import { reaperPid } from '../helpers/leftovers.ts';
 
 // Runs wherever a Docker engine answers whose containers can reach this machine's loopback;
 // elsewhere it is skipped on purpose, with one line that says why.
@@ -28,6 +31,29 @@ async function containersOf(stateDir: string): Promise<string[]> {
   const docker = await dockerClient();
   const found = await docker.listContainers({ all: true, filters: { label: [`org.observability-sandbox.state-dir=${stateDir}`] } });
   return found.map((c) => `${c.Image} ${c.State}`);
+}
+
+/** Networks labelled with this state dir: the sandbox's bridge network (none with host networking). */
+async function networksOf(stateDir: string): Promise<{ name: string; labels: Record<string, string> }[]> {
+  const docker = await dockerClient();
+  const found = await docker.listNetworks({ filters: { label: [`org.observability-sandbox.state-dir=${stateDir}`] } });
+  return found.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
+}
+
+/** Milliseconds until no container and no network carries the state dir's label; null if some still do after `withinMs`. */
+async function goneWithin(stateDir: string, withinMs: number): Promise<number | null> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < withinMs) {
+    if ((await containersOf(stateDir)).length === 0 && (await networksOf(stateDir)).length === 0) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
+}
+
+async function untilDead(pid: number, withinMs: number): Promise<boolean> {
+  const t0 = Date.now();
+  while (isAlive(pid) && Date.now() - t0 < withinMs) await new Promise((r) => setTimeout(r, 100));
+  return !isAlive(pid);
 }
 
 /** Every listening TCP socket on the sandbox's ports, as local address:port (from /proc, both families). */
@@ -83,6 +109,12 @@ describe.skipIf(!usable)('the whole sandbox on the docker runtime', () => {
       // ml-service starts and serves whether LocalStack runs or not (deliverable 4).
       expect(byName.get('ml-service')!.state).toBe('ready');
 
+      // Issue 14: alertmanager.yml carries the session token; the container's own user (nobody)
+      // reads it through the bind mount, and the 0700 stack directory keeps other users out.
+      const amFile = join(stateDir, 'stack/alertmanager/config/alertmanager.yml');
+      expect(readFileSync(amFile, 'utf8')).toContain(`credentials: ${readSessionInfo(stateLayout(stateDir))!.chaosToken}`);
+      expect(statSync(join(stateDir, 'stack')).mode & 0o777).toBe(0o700);
+
       // Issue 14 deliverable 2, docker half: every socket on the sandbox's ports is loopback,
       // and no container publishes a port anywhere else (no sshd, no forwarder).
       const ports = new Set(portPlan(portOffset).all().map((p) => p.port));
@@ -121,20 +153,78 @@ describe.skipIf(!usable)('the whole sandbox on the docker runtime', () => {
     expect(await containersOf(stateDir)).toEqual([]);
   }, 900_000);
 
-  it('SIGKILL of the CLI mid-scenario: its containers stay until the next command, which leaves none', async () => {
+  it('SIGKILL of the CLI mid-scenario: its reaper removes every container within seconds, with no further command', async () => {
     const { env, stateDir } = await isolatedSandbox('docker-kill-');
     const { child } = await startCli(['test', 'scenarios/service-crash.yaml', '--runtime', 'docker', '--parallel', '1'], env, /RUN\s+service-crash/, 300_000);
     await new Promise((r) => setTimeout(r, 3000));
+    const before = await containersOf(stateDir);
+    expect(before.length).toBeGreaterThan(0);
+    const reaper = reaperPid(stateDir);
+    expect(reaper).toBeGreaterThan(0);
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
-    // No Ryuk here (or anywhere it is disabled): the containers outlive the killed CLI...
-    expect((await containersOf(stateDir)).length).toBeGreaterThan(0);
-    // ...until the next command on that state dir reaps them by label.
+    // No Ryuk here (or anywhere it is disabled), and no command after the kill: the reaper alone.
+    const ms = await goneWithin(stateDir, 10_000);
+    if (ms === null) {
+      const left = await containersOf(stateDir);
+      await runCli(['down'], env);
+      expect.fail(`still there 10 s after the kill: ${left.join(', ')}`);
+    }
+    console.log(`docker suite: ${before.length} container(s) of a SIGKILLed CLI gone ${ms} ms after the kill`);
+    expect(await untilDead(reaper!, 15_000)).toBe(true);
+    expect(readFileSync(join(stateDir, 'logs', 'reaper.log'), 'utf8')).toMatch(new RegExp(`removed ${before.length} container\\(s\\) and 0 network\\(s\\)`));
+    // The next command has nothing left to reap but the stale session file.
     const next = await runCli(['down'], env);
     expect(next.code, next.stderr).toBe(0);
-    expect(next.stdout).toMatch(/reaped \d+ process\(es\) and container\(s\)/);
+    expect(next.stdout).not.toMatch(/container/);
+  }, 600_000);
+
+  // Bridge networking is what Docker Desktop gets; forced here on any engine. (On a Linux engine
+  // its containers cannot reach the host's loopback, so only the sandbox's start is asked of it.)
+  const bridge = { SANDBOX_DOCKER_NETWORK: 'bridge' };
+
+  it('bridge mode: the sandbox network carries its labels; SIGKILL of a detached host leaves neither containers nor network', async () => {
+    const { env: base, stateDir } = await isolatedSandbox('docker-bridge-kill-');
+    const env = { ...base, ...bridge };
+    const up = await runCli(['up', '--detach', '--runtime', 'docker'], env, 300_000);
+    try {
+      expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
+      const info = readSessionInfo(stateLayout(stateDir))!;
+      const networks = await networksOf(stateDir);
+      expect(networks).toHaveLength(1);
+      expect(networks[0]!.labels).toMatchObject({ 'org.observability-sandbox.session': info.session, 'org.observability-sandbox.state-dir': stateDir });
+      expect(networks[0]!.name).toBe(`observability-sandbox-${info.session}`);
+      expect((await containersOf(stateDir)).length).toBeGreaterThanOrEqual(2);
+      process.kill(info.hostPid, 'SIGKILL');
+      const ms = await goneWithin(stateDir, 10_000);
+      expect(ms, `still there 10 s after the kill: ${(await containersOf(stateDir)).join(', ')}; ${(await networksOf(stateDir)).map((n) => n.name).join(', ')}`).not.toBeNull();
+      console.log(`docker suite (bridge): containers and network of a SIGKILLed detached host gone ${ms} ms after the kill`);
+      expect(await untilDead(reaperPid(stateDir)!, 15_000)).toBe(true);
+      expect(readFileSync(join(stateDir, 'logs', 'reaper.log'), 'utf8')).toMatch(/removed \d+ container\(s\) and 1 network\(s\)/);
+    } finally {
+      await runCli(['down'], env);
+    }
+  }, 600_000);
+
+  it('bridge mode: when the CLI and its reaper are both killed, the next command reaps the containers and the network by label', async () => {
+    const { env: base, stateDir } = await isolatedSandbox('docker-bridge-reap-');
+    const env = { ...base, ...bridge };
+    const up = await runCli(['up', '--detach', '--runtime', 'docker'], env, 300_000);
+    expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
+    const info = readSessionInfo(stateLayout(stateDir))!;
+    process.kill(reaperPid(stateDir)!, 'SIGKILL');
+    process.kill(info.hostPid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 1000));
+    // Nothing removed them: no Ryuk here, and the reaper is gone.
+    const containers = await containersOf(stateDir);
+    expect(containers.length).toBeGreaterThan(0);
+    expect(await networksOf(stateDir)).toHaveLength(1);
+    const next = await runCli(['down'], env);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toMatch(/reaped \d+ process\(es\), container\(s\) and network\(s\)/);
     expect(await containersOf(stateDir)).toEqual([]);
+    expect(await networksOf(stateDir)).toEqual([]);
   }, 600_000);
 
   it('a required image that cannot be pulled stops the start with exit 3, the reason and the exact fix, leaving nothing', async () => {
@@ -168,6 +258,32 @@ describe.skipIf(!usable)('the whole sandbox on the docker runtime', () => {
       }
     }
   }, 900_000);
+
+  it('refuses a k6 scenario before anything starts when no k6 binary is on PATH and the k6 image cannot be pulled', async () => {
+    const { env, stateDir } = await isolatedSandbox('docker-k6-nopull-');
+    const path = (env.PATH ?? '').split(delimiter).filter((dir) => {
+      try {
+        accessSync(join(dir, 'k6'), constants.X_OK);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    // An image no registry has, wherever this runs (offline, or a registry that answers "not found").
+    const image = 'observability-sandbox-test/no-such-k6:0';
+    const t0 = performance.now();
+    const r = await runCli(['test', 'test/fixtures/scenarios/k6-docker.yaml', '--runtime', 'docker'], { ...env, PATH: path.join(delimiter), SANDBOX_K6_IMAGE: image }, 120_000);
+    const seconds = (performance.now() - t0) / 1000;
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
+    expect(r.stderr).toMatch(new RegExp(`^error\\[IMAGE_UNAVAILABLE\\]: \\S+k6-docker\\.yaml: load\\.engine is k6, but the k6 binary was not found on PATH and image ${image} could not be pulled: `, 'm'));
+    expect(r.stderr).toMatch(/k6-docker\.yaml:\d+:\d+: load\.engine/);
+    expect(r.stderr).toMatch(new RegExp(`^hint: install k6 .*\`docker pull ${image}\`.*SANDBOX_K6_IMAGE.*\`engine: builtin\``, 'm'));
+    // Refused before the sandbox started: no reaper, no session, no container.
+    expect(existsSync(join(stateDir, 'logs', 'reaper.log'))).toBe(false);
+    expect(existsSync(join(stateDir, 'session.json'))).toBe(false);
+    expect(await containersOf(stateDir)).toEqual([]);
+    console.log(`docker suite: unrunnable k6 scenario refused in ${seconds.toFixed(1)} s`);
+  }, 300_000);
 
   it('runs the k6 engine in the grafana/k6 image when no k6 binary is on PATH, with the container gone after the run', async (ctx) => {
     const { getContainerRuntimeClient } = await import('testcontainers');

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../scripts/runtime/paths.ts';
 import { attachTargetsDir, attachTargetsFile } from '../../scripts/runtime/attached/targets.ts';
+import { attachTokenFile } from '../../scripts/runtime/attached/token-file.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
 import { isolatedSandbox } from '../helpers/isolation.ts';
 import { processesMentioning } from '../helpers/leftovers.ts';
@@ -55,8 +56,13 @@ describe('sandbox test --attach against a team’s Prometheus 2.42 and Alertmana
     expect(printed.code, printed.stderr).toBe(0);
     const [promPart, amPart] = parseAllDocuments(printed.stdout).map((d) => d.toJS()) as [
       { global: Record<string, string>; rule_files: string[]; scrape_configs: object[] },
-      { route: { routes: object[] }; receivers: object[] },
+      { route: { routes: object[] }; receivers: { name: string; webhook_configs: { http_config?: unknown }[] }[] },
     ];
+    // Every printed receiver sends the session's token, read from the state dir's token file
+    // (the sink and the controller refuse deliveries without it).
+    for (const r of amPart.receivers) {
+      expect(r.webhook_configs[0]!.http_config, r.name).toEqual({ authorization: { type: 'Bearer', credentials_file: attachTokenFile(sandbox.stateDir) } });
+    }
     const dir = mkdtempSync(join(tmpdir(), 'team-stack-'));
     const [pp, ap] = [await freePort(), await freePort()];
     prom = `http://127.0.0.1:${pp}`;
@@ -166,7 +172,8 @@ describe('sandbox test --attach against a team’s Prometheus 2.42 and Alertmana
     expect(crash.metrics.notificationCeilingSeconds).toBeLessThan(10);
     expect(r.stdout).toMatch(/background alerts, not judged: .*Watchdog \(firing before the scenario\)/);
 
-    // Targets files do not outlive the sandbox; their directory stays watched.
+    // Targets files and the token file do not outlive the sandbox; the directory stays watched.
+    expect(existsSync(attachTokenFile(sandbox.stateDir))).toBe(false);
     expect(existsSync(attachTargetsFile(sandbox.stateDir, 'sample-services'))).toBe(false);
     expect(existsSync(attachTargetsFile(sandbox.stateDir, 'sandbox'))).toBe(false);
     expect(existsSync(attachTargetsDir(sandbox.stateDir))).toBe(true);
@@ -190,10 +197,12 @@ describe('sandbox test --attach against a team’s Prometheus 2.42 and Alertmana
     writeFileSync(quiet, 'name: quiet\nload: { rate: 0, duration: 60s }\nexpect:\n  - noOtherAlerts: true\n');
     const { child } = await startCli(['test', quiet, ...attachArgs()], sandbox.env, /RUN\s+quiet/, 60_000);
     expect(existsSync(attachTargetsFile(sandbox.stateDir, 'sample-services'))).toBe(true);
+    expect(statSync(attachTokenFile(sandbox.stateDir)).mode & 0o777).toBe(0o600);
     child.kill('SIGKILL');
     for (let i = 0; i < 100 && existsSync(attachTargetsFile(sandbox.stateDir, 'sample-services')); i++) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(attachTargetsFile(sandbox.stateDir, 'sample-services'))).toBe(false);
     expect(existsSync(attachTargetsFile(sandbox.stateDir, 'sandbox'))).toBe(false);
+    expect(existsSync(attachTokenFile(sandbox.stateDir))).toBe(false);
     for (let i = 0; i < 100 && processesMentioning(sandbox.stateDir).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(processesMentioning(sandbox.stateDir)).toEqual([]);
     // The next command clears the killed session's record.

@@ -12,13 +12,11 @@ import { isolatedSandbox } from '../helpers/isolation.ts';
 describe('verdicts fail when the monitoring is broken', () => {
   let sandbox: Sandbox;
   let rulesDir: string;
-  let prometheus: string;
 
   beforeAll(async () => {
     const { stateDir, portOffset } = await isolatedSandbox('e2e-verdicts-');
     sandbox = await startSandbox({ runtime: 'native', stateDir, portOffset });
     rulesDir = join(sandbox.layout.configDir('prometheus'), 'rules');
-    prometheus = sandbox.status().components.find((c) => c.name === 'prometheus')!.url!;
   });
   afterAll(async () => {
     await sandbox?.stop();
@@ -34,8 +32,9 @@ describe('verdicts fail when the monitoring is broken', () => {
       await reload();
     };
   }
+  // Prometheus runs without its lifecycle API: the control API reloads it (SIGHUP), with the session's token.
   async function reload(): Promise<void> {
-    const res = await fetch(`${prometheus}/-/reload`, { method: 'POST' });
+    const res = await fetch(`${sandbox.info.controlUrl}/stack/prometheus/reload`, { method: 'POST', headers: { authorization: `Bearer ${sandbox.info.chaosToken}` } });
     expect(res.ok, await res.text()).toBe(true);
   }
 

@@ -125,13 +125,13 @@ describe('sandbox workshop reset', () => {
     expect(doc.session).toBe(session.session);
     expect(sandboxPids.filter((p) => !isAlive(p))).toEqual([]);
     // Receivers emptied: nothing delivered or acted on before the reset is still on record.
-    const deliveries = await get<{ receivedAt: string }[]>(`${url('notification-sink')}/deliveries?raw=false`);
+    const deliveries = await get<{ receivedAt: string }[]>(`${url('notification-sink')}/deliveries?raw=false`, token);
     expect(deliveries.filter((d) => Date.parse(d.receivedAt) < resetAt)).toEqual([]);
-    const actions = await get<{ receivedAt: string }[]>(`${url('remediation-controller')}/actions`);
+    const actions = await get<{ receivedAt: string }[]>(`${url('remediation-controller')}/actions`, token);
     expect(actions.filter((a) => Date.parse(a.receivedAt) < resetAt)).toEqual([]);
     // Back to the round's defaults: breaker automatic, controller in dry-run (remediation off).
     expect(await get(`${url('api-gateway')}/admin/circuit-breaker`, token)).toMatchObject({ mode: 'auto' });
-    expect(await get(`${url('remediation-controller')}/mode`)).toEqual({ dryRun: true });
+    expect(await get(`${url('remediation-controller')}/mode`, token)).toEqual({ dryRun: true });
 
     // Reset tells the truth about alerts: every one still active right after it is named.
     for (const a of afterReset) {

@@ -1,31 +1,23 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ALLOWED_HOSTS_ENV, checkControlRequest, parseHostList } from '../../../scripts/core/control-guard.ts';
 import type { FaultManager } from './fault-manager.ts';
 import { ChaosInputError } from './types.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /**
- * Guards an operator-only route: loopback callers only (chaos) and the sandbox's token. Runs
- * before the body is read, so a refused request changes nothing.
+ * Guards an operator-only route: loopback callers only (chaos), then what every control surface
+ * checks (scripts/core/control-guard.ts): the sandbox's token, Host and Origin, a JSON body.
+ * Runs before the body is read, so a refused request changes nothing.
  */
-export function operatorGuard(token: string | undefined, options: { loopbackOnly: boolean }) {
-  const expected = token ? Buffer.from(token) : undefined;
+export function operatorGuard(token: string | undefined, options: { loopbackOnly: boolean; extraHosts?: readonly string[] }) {
+  const policy = { token, extraHosts: options.extraHosts ?? parseHostList(process.env[ALLOWED_HOSTS_ENV]) };
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (options.loopbackOnly && !LOOPBACK.has(request.socket.remoteAddress ?? '')) {
       return reply.code(403).send({ error: 'the chaos API answers loopback callers only' });
     }
-    const given = request.headers['x-chaos-token'];
-    const ok =
-      expected !== undefined &&
-      typeof given === 'string' &&
-      given.length === expected.length &&
-      timingSafeEqual(Buffer.from(given), expected);
-    if (!ok) {
-      return reply.code(401).send({
-        error: expected ? 'missing or wrong x-chaos-token header' : 'disabled: the service was started without CHAOS_TOKEN',
-      });
-    }
+    const refusal = checkControlRequest(request.headers, policy);
+    if (refusal) return reply.code(refusal.status).send({ error: refusal.error });
     return undefined;
   };
 }

@@ -1,3 +1,4 @@
+import { policyFromEnv } from '../../core/control-guard.ts';
 import { configFromEnv } from './config.ts';
 import { createLogger, stopOnSignals } from '../process.ts';
 import { createSinkMetrics } from './metrics.ts';
@@ -11,7 +12,7 @@ import { DeliveryStore } from './store.ts';
 const config = configFromEnv();
 const logger = createLogger(config.service);
 const store = new DeliveryStore(config.capacity, config.journalPath);
-const app = buildSinkApp({ logger, store, metrics: createSinkMetrics() });
+const app = buildSinkApp({ logger, store, metrics: createSinkMetrics(), guard: policyFromEnv() });
 
 stopOnSignals(logger, [() => app.close(), () => store.close()]);
 

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { checkControlRequest, checkHostAndOrigin, CONTROL_BODY_LIMIT, isHealthOrMetrics, type GuardPolicy } from '../../core/control-guard.ts';
 import type { SinkMetrics } from './metrics.ts';
 import { fromPagerDuty, fromSlack, fromWebhook } from './normalize.ts';
 import { pagerDutyEventSchema, slackBodySchema, validate, webhookBodySchema } from './schemas.ts';
@@ -10,6 +11,12 @@ export interface SinkAppOptions {
   logger: Logger;
   store: DeliveryStore;
   metrics: SinkMetrics;
+  /**
+   * The session's token and the host names it answers to. Every route but health and metrics
+   * needs the token: Alertmanager sends it with each delivery (http_config in the rendered
+   * alertmanager.yml), the scenario engine with each read or clear of the record.
+   */
+  guard: GuardPolicy;
 }
 
 const RECEIVER = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -23,12 +30,12 @@ function kindOf(url: string): DeliveryKind | 'other' {
 }
 
 /** The HTTP API: one route per notification shape, plus the record and health/metrics. */
-export function buildSinkApp({ logger, store, metrics }: SinkAppOptions): FastifyInstance {
+export function buildSinkApp({ logger, store, metrics, guard }: SinkAppOptions): FastifyInstance {
   // Request logging off: the scenario engine polls /deliveries several times a second.
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 8 * 1024 * 1024,
+    bodyLimit: guard.bodyLimit ?? CONTROL_BODY_LIMIT,
   });
 
   const reject = (reply: FastifyReply, kind: DeliveryKind | 'other', reason: string, status: number, body: unknown, log: Record<string, unknown>) => {
@@ -36,6 +43,18 @@ export function buildSinkApp({ logger, store, metrics }: SinkAppOptions): Fastif
     logger.warn({ kind, reason, ...log }, 'notification rejected');
     return reply.code(status).send(body);
   };
+
+  // Before the body is read: a forged or foreign delivery is counted and refused, never recorded.
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const refusal = isHealthOrMetrics(request.method, path) ? checkHostAndOrigin(request.headers, guard) : checkControlRequest(request.headers, guard);
+    if (!refusal) return undefined;
+    const kind = kindOf(request.url);
+    const reason = refusal.status === 401 ? 'unauthorized' : refusal.status === 403 ? 'forbidden' : refusal.status === 413 ? 'too_large' : 'unsupported_media_type';
+    const body = kind === 'pagerduty' ? { status: 'invalid event', message: refusal.error, errors: [refusal.error] } : { error: refusal.error };
+    if (kind === 'other') return reply.code(refusal.status).send(body);
+    return reject(reply, kind, reason, refusal.status, body, { error: refusal.error, url: request.url });
+  });
 
   // Bodies fastify cannot parse (not JSON, wrong content type, too large) are rejections too.
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, request, reply) => {

@@ -7,6 +7,7 @@ import { formatProblem, loadPlaybookFile } from './playbook-validate.ts';
 import { ActionStore } from './records.ts';
 import { SafetyGate } from './safety.ts';
 import { buildApp } from './server.ts';
+import { policyFromEnv } from '../../core/control-guard.ts';
 
 /**
  * Remediation controller: receives Alertmanager's webhook and runs the matching playbook's
@@ -39,13 +40,13 @@ const controller = new RemediationController({
   playbooks: validation.value,
   store,
   gate: new SafetyGate(),
-  sandbox: new SandboxClient(config.controlUrl),
+  sandbox: new SandboxClient(config.controlUrl, config.token),
   token: config.token,
   dryRun: config.dryRun,
   log: logger,
   metrics,
 });
-const app = buildApp({ logger, controller, store, metrics });
+const app = buildApp({ logger, controller, store, metrics, guard: policyFromEnv() });
 
 stopOnSignals(logger, [() => app.close(), () => controller.close(), () => store.close()]);
 

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { CONTROL_BODY_LIMIT, guardHook, isHealthOrMetrics, type GuardPolicy } from '../../core/control-guard.ts';
 import type { RemediationController } from './controller.ts';
 import type { RemediationMetrics } from './metrics.ts';
 import type { ActionStore } from './records.ts';
@@ -11,18 +12,23 @@ export interface AppDeps {
   controller: RemediationController;
   store: ActionStore;
   metrics: RemediationMetrics;
+  /** The session's token and the host names it answers to: every route but health and metrics needs them. */
+  guard: GuardPolicy;
 }
 
 const modeSchema = z.strictObject({ dryRun: z.boolean() });
 
 /** The HTTP API: the Alertmanager webhook, the action records, the mode, health and metrics. */
-export function buildApp({ logger, controller, store, metrics }: AppDeps): FastifyInstance {
+export function buildApp({ logger, controller, store, metrics, guard }: AppDeps): FastifyInstance {
   // Request logging off: the scenario engine polls /actions several times a second.
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 8 * 1024 * 1024,
+    bodyLimit: guard.bodyLimit ?? CONTROL_BODY_LIMIT,
   });
+  // Alertmanager's webhook (/alerts) carries the token too (http_config in the rendered
+  // alertmanager.yml): a forged alert must not restart anything.
+  app.addHook('onRequest', guardHook(guard, isHealthOrMetrics));
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, request, reply) => {
     const status = err.statusCode ?? 500;

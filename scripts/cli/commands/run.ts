@@ -1,13 +1,17 @@
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ExitCode, isSandboxError, SandboxError } from '../../core/errors.ts';
-import { createReporters } from '../../reporters/index.ts';
+import { createReporters, HTML_REPORT_FILE, JSON_REPORT_FILE, JUNIT_REPORT_FILE, MARKDOWN_REPORT_FILE } from '../../reporters/index.ts';
+import { chooseReportDir } from '../../reporters/report-dir.ts';
+import { allowedRuleFiles } from '../../scenario/rule-files.ts';
 import { connectionFrom } from '../../runtime/connection.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
 import { parseWithout } from '../../runtime/components.ts';
 import type { AttachTarget } from '../../runtime/attached/attached-runtime.ts';
 import { attachBaseUrl } from '../../runtime/attached/base-url.ts';
-import { reapStale, startSandbox, type Sandbox } from '../../runtime/session.ts';
+import { inspectState, startSandbox, type Sandbox } from '../../runtime/session.ts';
+import { StateLock } from '../../runtime/state-lock.ts';
+import type { StateLayout } from '../../runtime/state.ts';
 import { readDetectionConfigFromApi } from '../../scenario/detection-bounds.ts';
 import { resolveScenarioArgs } from '../../scenario/discover.ts';
 import type { Scenario } from '../../scenario/model.ts';
@@ -15,6 +19,7 @@ import type { Reporter, SuiteReport } from '../../scenario/result.ts';
 import { prepareScenarios, runSuite } from '../../scenario/suite.ts';
 import { nextUsableOffset, portPlan, type PortPlan } from '../../stack/catalog.ts';
 import { attachTargetsDir } from '../../runtime/attached/targets.ts';
+import { attachTokenFile } from '../../runtime/attached/token-file.ts';
 import { alertmanagerConfigText, alertmanagerReceivers, checkAttachedRouting, sinkNamesOf } from '../../scenario/attached/routing.ts';
 import { waitForScrapedTargets } from '../../scenario/attached/scrapes.ts';
 import { checkLoadEngines } from '../../scenario/load-engines.ts';
@@ -34,6 +39,17 @@ export interface RunOptions extends GlobalOptions {
   alertmanagerUrl?: string;
   lokiUrl?: string;
   tempoUrl?: string;
+  /** Replace reports an earlier run left in --report-dir. */
+  force?: boolean;
+  /** Rule files outside the scenarios' directories and the project that scenarios may load. */
+  allowRules?: string[];
+}
+
+/** --allow-rules as real paths, or INVALID_ARGUMENT naming each bad one. */
+export function allowedRulesFrom(opts: Pick<RunOptions, 'allowRules'>): Set<string> {
+  const { allowed, problems } = allowedRuleFiles(opts.allowRules);
+  if (problems.length > 0) throw new SandboxError('INVALID_ARGUMENT', problems.join('; '), { hint: '--allow-rules takes rule files (regular files) that scenarios name in `rules:`' });
+  return allowed;
 }
 
 /**
@@ -95,10 +111,10 @@ export function attachTargetFrom(
  * What an attached stack is configured to do, from its own APIs: detection bounds (intervals,
  * rules' `for`, routes), its receivers, and which of them deliver to this sandbox's sink.
  */
-async function readAttachedStack(attach: AttachTarget, ports: PortPlan) {
+async function readAttachedStack(attach: AttachTarget, ports: PortPlan, stateDir: string) {
   const detection = await readDetectionConfigFromApi(attach.prometheusUrl, attach.alertmanagerUrl);
   const receivers = alertmanagerReceivers(await alertmanagerConfigText(attach.alertmanagerUrl));
-  const endpoints = { sinkPort: ports.service('notification-sink'), controllerPort: ports.service('remediation-controller') };
+  const endpoints = { sinkPort: ports.service('notification-sink'), controllerPort: ports.service('remediation-controller'), tokenFile: attachTokenFile(stateDir) };
   detection.sinkNames = sinkNamesOf(receivers, endpoints.sinkPort);
   return { detection, receivers, endpoints };
 }
@@ -113,12 +129,19 @@ const SHARD_PORT_STEP = 50;
 export async function runCommand(args: string[], opts: RunOptions, mode: 'run' | 'test'): Promise<number> {
   const layout = layoutFrom(opts);
   const attach = attachTargetFrom(opts, (note) => out(`note: ${note}`));
-  const attached = attach ? await readAttachedStack(attach, portPlan(portOffsetFrom(opts))) : undefined;
-  const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`), attached?.detection);
+  const attached = attach ? await readAttachedStack(attach, portPlan(portOffsetFrom(opts)), layout.root) : undefined;
+  const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`), attached?.detection, { allowedRules: allowedRulesFrom(opts) });
   // Attached: every receiver a scenario names delivers to the sink, remediation reaches the controller.
   if (attach && attached) checkAttachedRouting(scenarios, attached.receivers, attached.detection.alertmanager, attached.endpoints, attach.alertmanagerUrl);
-  const reportDir = resolve(opts.reportDir ?? layout.reportsDir);
   const names = opts.reporter ?? (mode === 'test' || opts.reportDir ? ['terminal', 'json', 'junit', 'html', 'markdown'] : ['terminal']);
+  const files = { json: JSON_REPORT_FILE, junit: JUNIT_REPORT_FILE, html: HTML_REPORT_FILE, markdown: MARKDOWN_REPORT_FILE } as Record<string, string>;
+  // Before anything starts: never replace an earlier run's reports without --force.
+  const reportDir = chooseReportDir({
+    ...(opts.reportDir !== undefined ? { explicit: opts.reportDir } : {}),
+    defaultRoot: layout.reportsDir,
+    files: names.flatMap((n) => n.split(',')).map((n) => files[n.trim().toLowerCase()]).filter((f): f is string => f !== undefined),
+    force: opts.force ?? false,
+  });
   const reporters = createReporters(names, { reportDir, quiet: opts.quiet ?? false });
   const { report, interrupted } = await executeSuite(scenarios, opts, mode, reporters);
   if (names.some((n) => n !== 'terminal')) out(`reports: ${reportDir}`);
@@ -150,17 +173,28 @@ export async function executeSuite(
   process.on('SIGTERM', onSignal);
 
   const owned: Sandbox[] = [];
+  const runLocks: StateLock[] = [];
   try {
-    const stale = await reapStale(layout);
+    // Only a look: reaping what a killed sandbox left is the starting sandbox's job, under the
+    // state dir's lock (a reap from here could meet an `up` that is starting right now).
+    const state = inspectState(layout);
     let conns;
     const attach = attachTargetFrom(opts);
     // Before anything starts: a load engine that cannot run where the scenarios will.
-    await checkLoadEngines(scenarios, attach ? 'attached' : stale.running && mode === 'run' ? stale.running.runtime : opts.runtime);
-    if (stale.running && mode === 'run' && !attach) {
-      conns = [connectionFrom(stale.running, layout)];
-      out(`using the running sandbox (session ${stale.running.session})`);
-    } else if (stale.running) {
-      throw new SandboxError('SANDBOX_ALREADY_RUNNING', `a sandbox is already running from ${layout.root}`, {
+    await checkLoadEngines(scenarios, attach ? 'attached' : state.running && mode === 'run' ? state.running.runtime : opts.runtime);
+    if (state.liveOwner && mode === 'run' && !attach) {
+      if (!state.running) {
+        throw new SandboxError('SANDBOX_ALREADY_RUNNING', `the sandbox in ${layout.root} (pid ${state.liveOwner.pid}) ${state.session.kind === 'damaged' ? `cannot be used: ${state.session.reason}` : 'is still starting'}`, {
+          hint: state.session.kind === 'damaged' ? '`npx sandbox down` stops it and cleans up' : 'wait until `npx sandbox status` shows it running',
+        });
+      }
+      // One scenario run at a time: scenarios share one Prometheus and Alertmanager, and a
+      // second run's faults and alerts would fail the first's expectations.
+      runLocks.push(takeRunLock(layout));
+      conns = [connectionFrom(state.running, layout)];
+      out(`using the running sandbox (session ${state.running.session})`);
+    } else if (state.liveOwner) {
+      throw new SandboxError('SANDBOX_ALREADY_RUNNING', `a sandbox is already running from ${layout.root} (pid ${state.liveOwner.pid})`, {
         hint: 'this command starts and tears down its own: stop the running one (`npx sandbox down`), use `npx sandbox run`, or give this one its own --state-dir and --port-offset',
       });
     } else {
@@ -188,6 +222,8 @@ export async function executeSuite(
       for (const r of started) if (r.status === 'fulfilled') owned.push(r.value);
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
+      // Its own sandboxes are its alone: a `sandbox run` from elsewhere is refused.
+      for (const o of owned) runLocks.push(takeRunLock(o.layout));
       conns = owned.map((o) => connectionFrom(o.info, o.layout));
       if (attach) {
         // Before any fault: the team's Prometheus scrapes every target the sandbox lists.
@@ -195,7 +231,7 @@ export async function executeSuite(
         out(`attached: ${attach.prometheusUrl} scrapes the sandbox's services (targets in ${attachTargetsDir(owned[0]!.layout.root)})`);
       }
     }
-    const detection = attach ? (await readAttachedStack(attach, portPlan(portOffsetFrom(opts)))).detection : undefined;
+    const detection = attach ? (await readAttachedStack(attach, portPlan(portOffsetFrom(opts)), layout.root)).detection : undefined;
     const report = await runSuite(conns, scenarios, {
       remediation: opts.remediation,
       reporters,
@@ -205,10 +241,21 @@ export async function executeSuite(
     });
     return { report, interrupted: abort.signal.aborted };
   } finally {
+    for (const l of runLocks) l.release();
     await Promise.all(owned.map((o) => o.stop()));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The run lock of a sandbox's state dir, or a refusal naming the run that holds it. */
+export function takeRunLock(layout: StateLayout, purpose = 'scenario run'): StateLock {
+  return StateLock.acquire(layout.runLockFile, purpose, {
+    refusal: (owner) =>
+      new SandboxError('SANDBOX_ALREADY_RUNNING', `another ${owner.purpose} is using the sandbox in ${layout.root}: pid ${owner.pid} (\`${owner.command}\`), since ${owner.acquiredAt}`, {
+        hint: 'scenario runs share one Prometheus and Alertmanager, so they go one at a time: wait for it to finish, or give this run its own sandbox (--state-dir and --port-offset)',
+      }),
+  });
 }
 
 /**

@@ -5,7 +5,7 @@ import { out } from '../context.ts';
 
 /** `sandbox scenarios`: the built-in catalog with targets. */
 export async function scenariosCommand(opts: { json?: boolean }): Promise<number> {
-  const scenarios = scenarioFilesIn(BUILTIN_SCENARIO_DIR).map(loadScenario);
+  const scenarios = scenarioFilesIn(BUILTIN_SCENARIO_DIR).map((f) => loadScenario(f));
   if (opts.json) {
     out(JSON.stringify(scenarios.map((s) => ({ name: s.name, description: s.description, file: s.file, targets: s.targets, faults: s.faults.map((f) => `${f.type} on ${f.service}`) })), null, 2));
     return 0;

@@ -1,13 +1,13 @@
-import { resolve } from 'node:path';
 import { ExitCode, SandboxError } from '../../core/errors.ts';
 import { createReporters } from '../../reporters/index.ts';
 import { writeReportFile } from '../../reporters/write-file.ts';
+import { chooseReportDir } from '../../reporters/report-dir.ts';
 import { resolveScenarioArgs } from '../../scenario/discover.ts';
 import { prepareScenarios } from '../../scenario/suite.ts';
 import { computeScorecard } from '../../scorecard/compute.ts';
 import { renderScorecardHtml } from '../../scorecard/html.ts';
 import { err, layoutFrom, out } from '../context.ts';
-import { executeSuite, type RunOptions } from './run.ts';
+import { allowedRulesFrom, executeSuite, type RunOptions } from './run.ts';
 
 /**
  * `sandbox scorecard`: run every scenario (default: the built-in catalog) several times on
@@ -20,10 +20,15 @@ export async function scorecardCommand(args: string[], opts: RunOptions & { repe
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) {
     throw new SandboxError('INVALID_ARGUMENT', `--repeat "${opts.repeat}" must be a whole number from 1 to 20`, { hint: 'e.g. --repeat 3' });
   }
-  const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`));
+  const scenarios = prepareScenarios(resolveScenarioArgs(args), (w) => err(`warning: ${w}`), undefined, { allowedRules: allowedRulesFrom(opts) });
   // Repeats interleave (a, b, c, a, b, c...), so one run's leftovers never meet its own repeat.
   const runs = Array.from({ length: repeat }, () => scenarios).flat();
-  const reportDir = resolve(opts.reportDir ?? layoutFrom(opts).reportsDir);
+  const reportDir = chooseReportDir({
+    ...(opts.reportDir !== undefined ? { explicit: opts.reportDir } : {}),
+    defaultRoot: layoutFrom(opts).reportsDir,
+    files: ['scorecard.json', 'scorecard.html'],
+    force: opts.force ?? false,
+  });
   const reporters = createReporters(['terminal'], { reportDir, quiet: true });
   const { report, interrupted } = await executeSuite(runs, opts, 'test', reporters);
   const card = computeScorecard(scenarios, report.scenarios, report.runtime);

@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SandboxError, isSandboxError, type SandboxErrorCode } from '../../core/errors.ts';
+import { ExitCode, SandboxError, isSandboxError, type SandboxErrorCode } from '../../core/errors.ts';
 import { isAlive } from '../../runtime/processes/pid-registry.ts';
 import { tailOfFile } from '../../runtime/processes/managed-process.ts';
 import { PROJECT_ROOT } from '../../runtime/paths.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
+import { authHeaders } from '../../core/control-guard.ts';
+import { OWNER_ENV } from '../../runtime/processes/identity.ts';
 import { parseWithout } from '../../runtime/components.ts';
-import { controlAnswers, startSandbox, type Sandbox } from '../../runtime/session.ts';
+import { startSandbox, verifySession, type Sandbox } from '../../runtime/session.ts';
 import { readSessionInfo, type StateLayout } from '../../runtime/state.ts';
 import { layoutFrom, out, portOffsetFrom, type GlobalOptions } from '../context.ts';
 import { statusLine, statusTable } from '../format.ts';
@@ -27,16 +29,27 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   const without = parseWithout(opts.without);
   if (opts.detach) return detach(opts, layout);
   const interrupted = trapSignals();
-  const sandbox = await startSandbox({
-    runtime,
-    stateDir: layout.root,
-    portOffset: portOffsetFrom(opts),
-    remediation: opts.remediation,
-    without,
-    log: out,
-  });
+  let sandbox: Sandbox;
   try {
-    if (interrupted.fired) return 0;
+    sandbox = await startSandbox({
+      runtime,
+      stateDir: layout.root,
+      portOffset: portOffsetFrom(opts),
+      remediation: opts.remediation,
+      without,
+      log: out,
+      signal: interrupted.abort.signal,
+    });
+  } catch (e) {
+    // Ctrl-C during the start: what started is stopped (startSandbox's own clean-up); 130.
+    if (interrupted.fired) {
+      out('interrupted while starting; stopped.');
+      return ExitCode.interrupted;
+    }
+    throw e;
+  }
+  try {
+    if (interrupted.fired) return ExitCode.interrupted;
     printReady(sandbox);
     out('Ctrl-C stops everything.');
     await liveStatus(sandbox, interrupted.promise);
@@ -65,6 +78,7 @@ export async function hostCommand(opts: UpOptions): Promise<number> {
       without: parseWithout(opts.without),
       detached: true,
       log: out,
+      signal: interrupted.abort.signal,
     });
   } catch (e) {
     // The CLI that detached us reads this to fail with the same code, message and hint.
@@ -85,15 +99,16 @@ async function detach(opts: UpOptions, layout: StateLayout): Promise<number> {
   const args = [join(PROJECT_ROOT, 'bin/sandbox.mjs'), 'host', '--runtime', opts.runtime, '--state-dir', layout.root, '--port-offset', String(portOffsetFrom(opts))];
   if (!opts.remediation) args.push('--no-remediation');
   if (opts.without !== undefined) args.push('--without', opts.without);
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd() });
+  // The owner mark: `down` finds the host by it even if session.json and the lock are damaged.
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(), env: { ...process.env, [OWNER_ENV]: layout.root } });
   closeSync(fd);
   child.unref();
   const errorFile = join(layout.root, 'host-error.json');
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const info = readSessionInfo(layout);
-    if (info && info.hostPid === child.pid && (await controlAnswers(info.controlUrl))) {
-      const doc = (await (await fetch(`${info.controlUrl}/status`)).json()) as Parameters<typeof statusTable>[0];
+    if (info && info.hostPid === child.pid && (await verifySession(info)).ok) {
+      const doc = (await (await fetch(`${info.controlUrl}/status`, { headers: authHeaders(info.chaosToken) })).json()) as Parameters<typeof statusTable>[0];
       out(`sandbox running in the background (${doc.runtime} runtime, pid ${child.pid})`);
       out(statusTable(doc));
       out('`npx sandbox status` shows it, `npx sandbox down` stops it.');
@@ -133,12 +148,13 @@ async function liveStatus(sandbox: Sandbox, stop: Promise<void>): Promise<void> 
   clearInterval(timer);
 }
 
-function trapSignals(signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): { fired: boolean; promise: Promise<void> } {
-  const state = { fired: false, promise: Promise.resolve() };
+function trapSignals(signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): { fired: boolean; promise: Promise<void>; abort: AbortController } {
+  const state = { fired: false, promise: Promise.resolve(), abort: new AbortController() };
   state.promise = new Promise<void>((resolve) => {
     for (const s of signals) {
       process.on(s, () => {
         state.fired = true;
+        state.abort.abort();
         resolve();
       });
     }

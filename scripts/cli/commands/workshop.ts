@@ -5,8 +5,8 @@ import { formatSeconds, parseDuration } from '../../core/duration.ts';
 import { SandboxError } from '../../core/errors.ts';
 import { FAULT_TYPES, isFaultType } from '../../faults/catalog.ts';
 import { connectToRunning, type SandboxConnection } from '../../runtime/connection.ts';
-import { controlAnswers } from '../../runtime/session.ts';
-import { readSessionInfo } from '../../runtime/state.ts';
+import { runningSession } from '../../runtime/session.ts';
+import { takeRunLock } from './run.ts';
 import { BUILTIN_SCENARIO_DIR, resolveScenarioArgs, scenarioFilesIn } from '../../scenario/discover.ts';
 import { loadScenario } from '../../scenario/loader.ts';
 import { installRunConfig } from '../../scenario/prepare.ts';
@@ -61,9 +61,9 @@ export async function workshopStartCommand(opts: WorkshopStartOptions): Promise<
   }
 
   const remediation = opts.remediation ?? false;
-  let info = readSessionInfo(layout);
+  let info = await runningSession(layout);
   let startedSandbox = false;
-  if (!info || !(await controlAnswers(info.controlUrl))) {
+  if (!info) {
     const { upCommand } = await import('./up.ts');
     // With --json, stdout carries one JSON document: the sandbox's start-up lines go to stderr.
     const stdoutWrite = process.stdout.write;
@@ -74,7 +74,7 @@ export async function workshopStartCommand(opts: WorkshopStartOptions): Promise<
       process.stdout.write = stdoutWrite;
     }
     startedSandbox = true;
-    info = readSessionInfo(layout);
+    info = await runningSession(layout);
   }
   if (!info) throw new SandboxError('NO_SANDBOX_RUNNING', 'the sandbox did not record its session');
   const conn = connectToRunning(layout);
@@ -82,9 +82,15 @@ export async function workshopStartCommand(opts: WorkshopStartOptions): Promise<
   for (const n of ['prometheus', 'api-gateway', ...plan.faults.map((f) => f.service)]) {
     if (!urls[n]) throw new SandboxError('COMPONENT_DIED', `the workshop needs ${n}, which this sandbox does not run`);
   }
-  const lingering = await resetSandboxQuick(conn, { dryRun: !remediation, waitMs: 5000 });
-  if (lingering.length > 0 && !opts.json) out(`note: alerts still active from before (they do not count for this round): ${[...new Set(lingering)].join(', ')}`);
-  if (conn.runtime !== 'attached') await installRunConfig(conn, urls.prometheus!, plan.ruleFiles, `workshop-${seed}-${randomBytes(3).toString('hex')}`);
+  // Not while a scenario run uses the sandbox; the driver holds this slot for the round.
+  const runLock = takeRunLock(layout, 'workshop');
+  try {
+    const lingering = await resetSandboxQuick(conn, { dryRun: !remediation, waitMs: 5000 });
+    if (lingering.length > 0 && !opts.json) out(`note: alerts still active from before (they do not count for this round): ${[...new Set(lingering)].join(', ')}`);
+    if (conn.runtime !== 'attached') await installRunConfig(conn, plan.ruleFiles, `workshop-${seed}-${randomBytes(3).toString('hex')}`);
+  } finally {
+    runLock.release();
+  }
 
   const state = await launchWorkshop(layout, w, { session: info.session, plan, remediation, startedSandbox });
   if (opts.json) {
@@ -111,8 +117,8 @@ async function componentUrls(conn: SandboxConnection): Promise<Record<string, st
 /** Alerts firing now; an empty list when the sandbox is not running. */
 async function currentAlerts(opts: GlobalOptions): Promise<{ running: boolean; alerts: FiringAlert[] }> {
   const layout = layoutFrom(opts);
-  const info = readSessionInfo(layout);
-  if (!info || !(await controlAnswers(info.controlUrl))) return { running: false, alerts: [] };
+  const info = await runningSession(layout);
+  if (!info) return { running: false, alerts: [] };
   const prometheus = (await componentUrls(connectToRunning(layout))).prometheus;
   if (!prometheus) return { running: true, alerts: [] };
   return { running: true, alerts: await firingAlerts(prometheus).catch(() => []) };

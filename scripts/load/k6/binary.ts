@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { SandboxError } from '../../core/errors.ts';
-import { K6_IMAGE_REF } from './image.ts';
+import { k6Image } from './image.ts';
 
 export const K6_INSTALL_URL = 'https://grafana.com/docs/k6/latest/set-up/install-k6/';
 
@@ -25,6 +25,6 @@ export function k6MissingError(): SandboxError {
   return new SandboxError('BINARY_MISSING', 'load.engine is k6, but the k6 binary was not found on PATH', {
     hint:
       `install k6 (${K6_INSTALL_URL}), run the sandbox on the docker runtime (\`--runtime docker\`), where k6 runs in the ` +
-      `${K6_IMAGE_REF} image, or use \`engine: builtin\` under \`load\` in the scenario`,
+      `${k6Image()} image, or use \`engine: builtin\` under \`load\` in the scenario`,
   });
 }

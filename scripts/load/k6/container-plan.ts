@@ -3,7 +3,7 @@ import { COMPONENT_LABEL, type NetworkMode } from '../../runtime/docker/containe
 import { assertLoopback, type LoadProfile } from '../driver.ts';
 import { imageTrouble, pullProblem } from '../../runtime/docker/pull-problem.ts';
 import { K6_INSTALL_URL } from './binary.ts';
-import { K6_IMAGE_REF } from './image.ts';
+import { K6_IMAGE_ENV, k6Image } from './image.ts';
 import { k6DeadlineMs } from './options.ts';
 import { CONTAINER_HOST_ALIAS, generateK6Script } from './script.ts';
 
@@ -45,7 +45,7 @@ export function containerTargetUrl(hostUrl: string, network: NetworkMode = 'brid
 }
 
 export interface K6ContainerPlan {
-  /** `grafana/k6:<pinned tag>` (image.ts). */
+  /** `grafana/k6:<pinned tag>`, or SANDBOX_K6_IMAGE (image.ts). */
   image: string;
   /** Arguments to the image's entrypoint, which is k6 itself: `run ...`, not `k6 run ...`. */
   command: string[];
@@ -98,7 +98,7 @@ export function buildK6ContainerPlan(profile: LoadProfile, options: K6ContainerP
     ...(options.title !== undefined ? { title: options.title } : {}),
   });
   return {
-    image: K6_IMAGE_REF,
+    image: k6Image(),
     // The binary path's arguments (runner.ts), with paths inside the container.
     command: ['run', '--quiet', '--no-usage-report', '--summary-export', K6_CONTAINER_SUMMARY, K6_CONTAINER_SCRIPT],
     script: { content, target: K6_CONTAINER_SCRIPT, mode: 0o644 },
@@ -125,7 +125,7 @@ export function k6ContainerError(plan: Pick<K6ContainerPlan, 'image' | 'targetUr
   const local = `or install k6 (${K6_INSTALL_URL}) to run the load from this machine`;
   if (failure.kind === 'start') {
     if (pullProblem(failure.message) !== 'other' || /pull|no such image/i.test(failure.message)) {
-      const t = imageTrouble(plan.image, failure.message, undefined, undefined);
+      const t = imageTrouble(plan.image, failure.message, K6_IMAGE_ENV, undefined);
       return new SandboxError('IMAGE_UNAVAILABLE', `the k6 load container: ${t.reason}`, { details, hint: `${t.hint}; ${local}; or use \`engine: builtin\`` });
     }
     return new SandboxError('COMPONENT_DIED', `the k6 load container (${plan.image}) did not start: ${failure.message}`, {

@@ -11,3 +11,14 @@
 export const K6_IMAGE = { name: 'grafana/k6', tag: '1.8.1' } as const;
 
 export const K6_IMAGE_REF = `${K6_IMAGE.name}:${K6_IMAGE.tag}`;
+
+/**
+ * Replaces the pinned image, as SANDBOX_<NAME>_IMAGE does for the stack's components: a mirror in
+ * a private registry, or an image already on an offline engine.
+ */
+export const K6_IMAGE_ENV = 'SANDBOX_K6_IMAGE';
+
+/** The image k6 runs in: the override, else the pinned one. */
+export function k6Image(env: NodeJS.ProcessEnv = process.env): string {
+  return env[K6_IMAGE_ENV]?.trim() || K6_IMAGE_REF;
+}

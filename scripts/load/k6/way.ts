@@ -1,6 +1,6 @@
 import type { SandboxError } from '../../core/errors.ts';
 import { k6MissingError } from './binary.ts';
-import { K6_IMAGE_REF } from './image.ts';
+import { k6Image } from './image.ts';
 
 /** How the k6 engine runs: the binary on PATH (runner.ts), the k6 image (container.ts), or not at all. */
 export type K6Way = { kind: 'binary'; binary: string } | { kind: 'container'; image: string } | { kind: 'missing'; error: SandboxError };
@@ -12,6 +12,6 @@ export type K6Way = { kind: 'binary'; binary: string } | { kind: 'container'; im
  */
 export function chooseK6Way(input: { binary: string | null; runtime: string | undefined }): K6Way {
   if (input.binary) return { kind: 'binary', binary: input.binary };
-  if (input.runtime === 'docker') return { kind: 'container', image: K6_IMAGE_REF };
+  if (input.runtime === 'docker') return { kind: 'container', image: k6Image() };
   return { kind: 'missing', error: k6MissingError() };
 }

@@ -130,6 +130,14 @@ export function renderAttachConfig(input: AttachConfigInput): string {
     `# under the name in its path: /webhook/pagerduty is what \`notification: {receiver: pagerduty}\``,
     `# expects) and to its remediation controller (${controller}/alerts). Notifications are observed`,
     '# only through the sink: a receiver that pages for real cannot satisfy an expectation.',
+    ...(input.credentialsFile
+      ? [
+          `# Both take the sandbox's session token: each receiver reads it from ${input.credentialsFile}`,
+          '# (http_config.authorization.credentials_file; Alertmanager reads the file on every request, and',
+          '# the sandbox writes a new token there each time it starts attached). Alertmanager must run as a',
+          '# user that can read it (the file is 0600, owned by whoever runs the sandbox).',
+        ]
+      : []),
     y(alertmanager),
     '',
   ].join('\n');

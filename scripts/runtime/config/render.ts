@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -18,12 +19,21 @@ export interface FileSdGroup {
   labels?: Record<string, string>;
 }
 
-/** Atomic write, so Prometheus' file watcher never reads half a file. */
-export function writeFileAtomic(file: string, content: string): void {
+/**
+ * Atomic write, so a reader (Prometheus' file watcher, another CLI) never sees half a file and a
+ * crash leaves the old one: a temporary file created with its final mode, then renamed over.
+ * A secret (session.json, a rendered config with the token) gets 0o600 from its first byte.
+ */
+export function writeFileAtomic(file: string, content: string, mode = 0o644): void {
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, content, { mode, flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 export function writeTargets(prometheusConfigDir: string, job: string, groups: FileSdGroup[]): void {
@@ -34,8 +44,8 @@ export function writeTargets(prometheusConfigDir: string, job: string, groups: F
  * alertmanager.yml names the receivers by their default loopback base URLs; move them to where
  * the receivers really listen (another port offset, or the host as seen from a container).
  */
-export function rewriteBaseUrls(file: string, replacements: ReadonlyMap<string, string>): void {
+export function rewriteBaseUrls(file: string, replacements: ReadonlyMap<string, string>, mode?: number): void {
   let text = readFileSync(file, 'utf8');
   for (const [from, to] of replacements) text = text.split(from).join(to);
-  writeFileAtomic(file, text);
+  writeFileAtomic(file, text, mode);
 }

@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync, watch, type FSWatcher, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { getContainerRuntimeClient, Network, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { getContainerRuntimeClient, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { SandboxError } from '../../core/errors.ts';
 import { findStackComponent } from '../../stack/catalog.ts';
 import { waitForHttpReady } from '../processes/readiness.ts';
@@ -10,7 +10,9 @@ import type { ComponentStatus, StackPlan, StackRuntime } from '../types.ts';
 import { buildContainerPlans, imageVariable, LOOPBACK, type ConfigDelivery, type ContainerPlan, type NetworkMode } from './container-plan.ts';
 import { ensureImage } from './pull.ts';
 import { imageTrouble } from './pull-problem.ts';
-import { removeSandboxContainers } from './remove.ts';
+import { engineConnectionOf, type DockerLeftovers, type EngineConnection } from './leftovers.ts';
+import { startSandboxNetwork } from './network.ts';
+import { removeSandboxContainers, removeSandboxResources } from './remove.ts';
 import { LineTail } from './log-tail.ts';
 import { isPortConflict, toContainer } from './to-container.ts';
 
@@ -55,8 +57,12 @@ export class DockerRuntime implements StackRuntime {
   private readonly running = new Map<string, Running>();
   private readonly statuses = new Map<string, ComponentStatus>();
   private plan: StackPlan | undefined;
+  /** How each component was started, to start it again (restartFresh). */
+  private readonly starts = new Map<string, { plan: ContainerPlan; logFile: string; publishHost: string; urlHost: string }>();
   private network: StartedNetwork | undefined;
   private labels: Readonly<Record<string, string>> = {};
+  /** The engine testcontainers found (prepare()), for the reaper process. */
+  private engine: EngineConnection | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: DockerRuntimeOptions) {
@@ -81,6 +87,7 @@ export class DockerRuntime implements StackRuntime {
     this.plan = plan;
     for (const c of plan.components) if (plan.leftOut?.has(c.name)) this.statuses.set(c.name, leftOutStatus(c.name));
     const client = await getContainerRuntimeClient();
+    this.engine = engineConnectionOf(client.container.dockerode);
     const wanted = this.plans(plan, 'bind').filter((p) => !plan.leftOut?.has(p.name));
     const missing: string[] = [];
     await Promise.all(
@@ -105,6 +112,17 @@ export class DockerRuntime implements StackRuntime {
     }
   }
 
+  /**
+   * What the session's reaper process removes if the host dies without stopping (SIGKILL, a
+   * crash): every container and network with this run's labels, on the engine testcontainers
+   * found. Known after prepare(), before anything is created.
+   */
+  leftoversOnDeath(): DockerLeftovers | undefined {
+    const labels = { ...this.options.labels, ...this.plan?.labels };
+    if (!this.engine || Object.keys(labels).length === 0) return undefined;
+    return { engine: this.engine, labels };
+  }
+
   /** Whether `component` runs here: not left out, and its image is on the engine. */
   runs(component: string): boolean {
     const s = this.statuses.get(component);
@@ -116,8 +134,10 @@ export class DockerRuntime implements StackRuntime {
     this.labels = { ...this.options.labels, ...plan.labels };
     let host: string;
     try {
-      host = (await getContainerRuntimeClient()).info.containerRuntime.host;
-      if (this.options.network === 'bridge') this.network = await new Network().start();
+      const client = await getContainerRuntimeClient();
+      host = client.info.containerRuntime.host;
+      // Labelled like the containers, so whatever reaps them by label reaps it too.
+      if (this.options.network === 'bridge') this.network = await startSandboxNetwork(client, this.labels);
     } catch (e) {
       throw new SandboxError('RUNTIME_UNAVAILABLE', `the docker runtime could not prepare the engine: ${(e as Error).message}`, {
         cause: e,
@@ -145,6 +165,7 @@ export class DockerRuntime implements StackRuntime {
   }
 
   private async startOne(plan: ContainerPlan, logFile: string, publishHost: string, urlHost: string): Promise<void> {
+    this.starts.set(plan.name, { plan, logFile, publishHost, urlHost });
     mkdirSync(dirname(logFile), { recursive: true });
     const logs = createWriteStream(logFile, { flags: 'a' });
     const tail = new LineTail(15);
@@ -228,6 +249,30 @@ export class DockerRuntime implements StackRuntime {
     return [...this.statuses.values()];
   }
 
+  /** Prometheus' reload (SIGHUP) without its lifecycle API: the engine delivers the signal. */
+  async signal(component: string, signal: NodeJS.Signals): Promise<void> {
+    const r = this.running.get(component);
+    if (!r) throw new SandboxError('UNKNOWN_COMPONENT', `${component} is not running`);
+    await (await getContainerRuntimeClient()).container.getById(r.container.getId()).kill({ signal });
+  }
+
+  /** A new container (its data volume is new too): Prometheus forgets every series without its admin API. */
+  async restartFresh(component: string): Promise<void> {
+    const r = this.running.get(component);
+    const start = this.starts.get(component);
+    if (!r || !start) throw new SandboxError('UNKNOWN_COMPONENT', `${component} is not running`);
+    // 'starting' first, so the end of its log stream is not reported as a crash.
+    this.statuses.set(component, { name: component, state: 'starting' });
+    this.running.delete(component);
+    r.watcher?.close();
+    try {
+      await r.container.stop({ timeout: 2_000 });
+    } finally {
+      r.logs.end();
+    }
+    await this.startOne(start.plan, start.logFile, start.publishHost, start.urlHost);
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.stopAll();
     return this.stopping;
@@ -247,8 +292,10 @@ export class DockerRuntime implements StackRuntime {
         }
       }),
     );
-    // Containers that were created but never started (a failed start) carry the run's labels too.
-    if (Object.keys(this.labels).length > 0) await removeSandboxContainers(this.labels).catch(() => 0);
+    // Containers that were created but never started (a failed start) carry the run's labels
+    // too, and so does the bridge network, which goes once its containers are gone.
+    if (Object.keys(this.labels).length > 0) await removeSandboxResources(this.labels).catch(() => undefined);
+    // Gone already when it carried labels (the engine answers 404, ignored).
     await this.network?.stop().catch(() => undefined);
     this.network = undefined;
   }

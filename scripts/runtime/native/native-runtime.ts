@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SandboxError } from '../../core/errors.ts';
 import type { LaunchContext, StackComponentSpec } from '../../stack/types.ts';
@@ -129,6 +129,25 @@ export class NativeRuntime implements StackRuntime {
 
   status(): ComponentStatus[] {
     return [...this.statuses.values()];
+  }
+
+  async signal(component: string, signal: NodeJS.Signals): Promise<void> {
+    const proc = this.processes.get(component);
+    if (!proc?.running) throw new SandboxError('UNKNOWN_COMPONENT', `${component} is not running`);
+    proc.kill(signal);
+  }
+
+  async restartFresh(component: string): Promise<void> {
+    const plan = this.plan;
+    const spec = plan?.components.find((c) => c.name === component);
+    const proc = this.processes.get(component);
+    if (!plan || !spec || !proc) throw new SandboxError('UNKNOWN_COMPONENT', `${component} is not running`);
+    // 'stopped' first, so the exit is not reported as a failure.
+    this.statuses.set(component, { ...this.statuses.get(component)!, state: 'stopped' });
+    await proc.stop();
+    this.processes.delete(component);
+    rmSync(plan.dataDir(component), { recursive: true, force: true });
+    await this.startOne(spec, plan);
   }
 
   async stop(): Promise<void> {

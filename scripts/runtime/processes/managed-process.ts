@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { OWNER_ENV } from './identity.ts';
 import type { PidRegistry } from './pid-registry.ts';
 import { signalGroup } from './reap.ts';
 
@@ -56,7 +57,8 @@ export class ManagedProcess {
     try {
       const child = spawn(options.command, options.args, {
         cwd: options.cwd,
-        env: options.env ?? process.env,
+        // The owner mark: `down` finds the process by it even if its pid file is damaged.
+        env: { ...(options.env ?? process.env), [OWNER_ENV]: dirname(options.registry.dir) },
         // detached: a new process group and session, so Ctrl-C in the terminal reaches only the
         // CLI, which then stops children in order; and kill(-pid) reaches grandchildren.
         detached: true,

@@ -1,5 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../config/render.ts';
+import { isAlive, isSameProcess, processStartTicks } from './identity.ts';
+
+export { isAlive, processStartTicks };
 
 /**
  * Every process the sandbox starts gets a file here, so that `down`, the next `up`/`test`, or the
@@ -17,6 +21,14 @@ export interface PidEntry {
   registeredAt: string;
 }
 
+/** A pid file that cannot be read as an entry: kept (its process may still run) and reported. */
+export interface DamagedEntry {
+  file: string;
+  /** From the file name (<pid>.json), when it has one. */
+  pid: number | null;
+  reason: string;
+}
+
 export class PidRegistry {
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -24,7 +36,8 @@ export class PidRegistry {
 
   add(entry: Omit<PidEntry, 'startTicks' | 'registeredAt'>): void {
     const full: PidEntry = { ...entry, startTicks: processStartTicks(entry.pid), registeredAt: new Date().toISOString() };
-    writeFileSync(join(this.dir, `${entry.pid}.json`), JSON.stringify(full));
+    // Atomic: a crash mid-write leaves no half file that would hide the process from `down`.
+    writeFileAtomic(join(this.dir, `${entry.pid}.json`), JSON.stringify(full), 0o600);
   }
 
   remove(pid: number): void {
@@ -32,57 +45,39 @@ export class PidRegistry {
   }
 
   entries(): PidEntry[] {
+    return this.read().entries;
+  }
+
+  /** Every entry, and every file that is not one (truncated, not JSON, no pid). */
+  read(): { entries: PidEntry[]; damaged: DamagedEntry[] } {
     let names: string[];
     try {
       names = readdirSync(this.dir);
     } catch {
-      return [];
+      return { entries: [], damaged: [] };
     }
-    const out: PidEntry[] = [];
+    const entries: PidEntry[] = [];
+    const damaged: DamagedEntry[] = [];
     for (const n of names) {
-      if (!n.endsWith('.json')) continue;
+      const m = /^(\d+)\.json$/.exec(n);
+      if (!m) continue;
+      const file = join(this.dir, n);
+      const pid = Number(m[1]);
+      let text = '';
       try {
-        out.push(JSON.parse(readFileSync(join(this.dir, n), 'utf8')) as PidEntry);
-      } catch {
-        rmSync(join(this.dir, n), { force: true });
+        text = readFileSync(file, 'utf8');
+        const e = JSON.parse(text) as Partial<PidEntry>;
+        if (e.pid !== pid || typeof e.session !== 'string') throw new Error(`names pid ${JSON.stringify(e.pid)} and session ${JSON.stringify(e.session)}`);
+        entries.push(e as PidEntry);
+      } catch (err) {
+        damaged.push({ file, pid, reason: `${(err as Error).message} (${text.length} bytes${text ? `: ${JSON.stringify(text.slice(0, 60))}` : ''})` });
       }
     }
-    return out;
-  }
-}
-
-/** Field 22 of /proc/<pid>/stat; null where /proc is absent (non-Linux) or the process is gone. */
-export function processStartTicks(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(rest[19]);
-    return Number.isFinite(ticks) ? ticks : null;
-  } catch {
-    return null;
-  }
-}
-
-/** A zombie (exited, not yet waited for by its parent) counts as dead. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
+    return { entries, damaged };
   }
 }
 
 /** True when the live process with this pid is the one the entry describes. */
 export function entryStillMatches(entry: PidEntry): boolean {
-  if (!isAlive(entry.pid)) return false;
-  const ticks = processStartTicks(entry.pid);
-  if (entry.startTicks !== null && ticks !== null) return ticks === entry.startTicks;
-  return true;
+  return isSameProcess({ pid: entry.pid, startTicks: entry.startTicks });
 }

@@ -16,22 +16,43 @@ export interface ReceiverTargets {
   name: string;
   /** `<secret>` where Alertmanager masks the URL (Slack's api_url is a secret URL in 0.25). */
   urls: string[];
+  /** Per URL (same order): where the Authorization that config sends comes from. */
+  auth?: DeliveryAuth[];
 }
 
+/**
+ * The credentials a receiver config sends (its http_config): none, a file Alertmanager reads on
+ * every request, or a fixed value in the configuration (shown as `<secret>`).
+ */
+export type DeliveryAuth = { kind: 'none' } | { kind: 'file'; file: string } | { kind: 'inline' };
+
 type ReceiverYaml = { name?: string } & Record<string, unknown>;
+
+function deliveryAuth(config: Record<string, unknown>): DeliveryAuth {
+  const http = (config.http_config ?? {}) as { authorization?: { credentials?: unknown; credentials_file?: unknown }; bearer_token?: unknown; bearer_token_file?: unknown };
+  const file = http.authorization?.credentials_file ?? http.bearer_token_file;
+  if (typeof file === 'string' && file !== '') return { kind: 'file', file };
+  if (http.authorization?.credentials !== undefined || http.bearer_token !== undefined) return { kind: 'inline' };
+  return { kind: 'none' };
+}
 
 /** Receivers of an alertmanager.yml (as /api/v2/status config.original shows it) with every URL they post to. */
 export function alertmanagerReceivers(text: string): ReceiverTargets[] {
   const doc = parse(text) as { receivers?: ReceiverYaml[] } | null;
   return (doc?.receivers ?? []).map((r) => {
     const urls: string[] = [];
+    const auth: DeliveryAuth[] = [];
     for (const [key, configs] of Object.entries(r)) {
       if (!key.endsWith('_configs') || !Array.isArray(configs)) continue;
       for (const c of configs as Record<string, unknown>[]) {
-        for (const field of ['url', 'api_url', 'webhook_url']) if (typeof c?.[field] === 'string') urls.push(c[field] as string);
+        for (const field of ['url', 'api_url', 'webhook_url']) {
+          if (typeof c?.[field] !== 'string') continue;
+          urls.push(c[field] as string);
+          auth.push(deliveryAuth(c));
+        }
       }
     }
-    return { name: String(r.name ?? ''), urls };
+    return { name: String(r.name ?? ''), urls, auth };
   });
 }
 
@@ -58,6 +79,10 @@ export function sinkNamesOf(receivers: readonly ReceiverTargets[], sinkPort: num
   return out;
 }
 
+function callsController(url: string, controllerPort: number): boolean {
+  return URL.canParse(url) && new URL(url).port === String(controllerPort) && /^\/alerts\/?$/.test(new URL(url).pathname);
+}
+
 function routedReceivers(route: AlertmanagerRoute): Set<string> {
   const out = new Set<string>([route.receiver]);
   for (const child of route.routes) for (const r of routedReceivers(child)) out.add(r);
@@ -67,6 +92,23 @@ function routedReceivers(route: AlertmanagerRoute): Set<string> {
 export interface SandboxEndpoints {
   sinkPort: number;
   controllerPort: number;
+  /**
+   * Where the sandbox writes its session token for the team's Alertmanager (attach/token): the
+   * sink and the controller refuse deliveries without it. Given, every receiver a scenario relies
+   * on must read its token from this file.
+   */
+  tokenFile?: string;
+}
+
+/** Why deliveries of `receiver` to `url` would be refused for want of the session token; null when they carry it. */
+function tokenProblem(receiver: ReceiverTargets, url: string, what: string, tokenFile: string | undefined): string | null {
+  if (tokenFile === undefined) return null;
+  const auth = receiver.auth?.[receiver.urls.indexOf(url)] ?? { kind: 'none' };
+  const fix = `add http_config: {authorization: {type: Bearer, credentials_file: ${tokenFile}}} to it`;
+  if (auth.kind === 'none') return `receiver ${receiver.name} posts to the sandbox's ${what} without the session token, which refuses it (401); ${fix}`;
+  if (auth.kind === 'inline') return `receiver ${receiver.name} sends a fixed token to the sandbox's ${what}, but the session token changes at every start; read it from the file instead: ${fix}`;
+  if (auth.file !== tokenFile) return `receiver ${receiver.name} reads its token from ${auth.file}, but this sandbox writes it to ${tokenFile} (a different --state-dir?); ${fix}`;
+  return null;
 }
 
 /**
@@ -99,13 +141,29 @@ export function attachedRoutingProblems(scenarios: readonly Scenario[], receiver
           );
         } else if (!delivering.some((r) => routed.has(r))) {
           problems.push(`${where}receiver ${delivering.join(', ')} delivers to the sandbox's sink as ${e.receiver}, but no route of your Alertmanager sends alerts to it`);
+        } else {
+          for (const name of delivering.filter((r) => routed.has(r))) {
+            const receiver = receivers.find((r) => r.name === name)!;
+            for (const url of receiver.urls.filter((u) => sinkTarget(u)?.port === String(at.sinkPort) && sinkTarget(u)?.name === e.receiver)) {
+              const problem = tokenProblem(receiver, url, 'notification sink', at.tokenFile);
+              if (problem) problems.push(where + problem);
+            }
+          }
         }
       } else if (e.kind === 'remediation') {
-        const calling = receivers.filter((r) => r.urls.some((u) => URL.canParse(u) && new URL(u).port === String(at.controllerPort) && /^\/alerts\/?$/.test(new URL(u).pathname))).map((r) => r.name);
+        const calling = receivers.filter((r) => r.urls.some((u) => callsController(u, at.controllerPort))).map((r) => r.name);
         if (calling.length === 0) {
           problems.push(`${where}no receiver of your Alertmanager calls the remediation controller, so no ${e.action} can happen; add one with webhook_configs url ${controllerUrl}`);
         } else if (!calling.some((r) => routed.has(r))) {
           problems.push(`${where}receiver ${calling.join(', ')} calls the remediation controller, but no route of your Alertmanager sends alerts to it`);
+        } else {
+          for (const name of calling.filter((r) => routed.has(r))) {
+            const receiver = receivers.find((r) => r.name === name)!;
+            for (const url of receiver.urls.filter((u) => callsController(u, at.controllerPort))) {
+              const problem = tokenProblem(receiver, url, 'remediation controller', at.tokenFile);
+              if (problem) problems.push(where + problem);
+            }
+          }
         }
       }
     }

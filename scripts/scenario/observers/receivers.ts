@@ -1,3 +1,4 @@
+import { authHeaders } from '../../core/control-guard.ts';
 import type { TimelineRecorder } from '../timeline.ts';
 import { startPolling } from './poller.ts';
 
@@ -19,17 +20,17 @@ interface ActionRecord {
   finishedAt?: string;
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+async function getJson<T>(url: string, token: string): Promise<T> {
+  const res = await fetch(url, { headers: authHeaders(token), signal: AbortSignal.timeout(2000) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }
 
 /** Deliveries recorded by the notification sink, timed by when the sink received them. */
-export function observeNotifications(sinkUrl: string, timeline: TimelineRecorder, intervalMs = 200): { stop(): Promise<void> } {
+export function observeNotifications(sinkUrl: string, timeline: TimelineRecorder, token: string, intervalMs = 200): { stop(): Promise<void> } {
   const done = new Set<string>();
   return startPolling(async () => {
-    for (const d of await getJson<Delivery[]>(`${sinkUrl}/deliveries`)) {
+    for (const d of await getJson<Delivery[]>(`${sinkUrl}/deliveries`, token)) {
       if (done.has(d.id)) continue;
       done.add(d.id);
       const at = Date.parse(d.receivedAt);
@@ -39,10 +40,10 @@ export function observeNotifications(sinkUrl: string, timeline: TimelineRecorder
 }
 
 /** Actions recorded by the remediation controller, timed by when they finished. */
-export function observeRemediations(controllerUrl: string, timeline: TimelineRecorder, intervalMs = 200): { stop(): Promise<void> } {
+export function observeRemediations(controllerUrl: string, timeline: TimelineRecorder, token: string, intervalMs = 200): { stop(): Promise<void> } {
   const done = new Set<string>();
   return startPolling(async () => {
-    for (const a of await getJson<ActionRecord[]>(`${controllerUrl}/actions`)) {
+    for (const a of await getJson<ActionRecord[]>(`${controllerUrl}/actions`, token)) {
       if (a.result === 'started') continue; // recorded once it has an outcome
       const key = `${a.id}:${a.result}`;
       if (done.has(key)) continue;
@@ -65,12 +66,12 @@ interface SupervisorEvent {
 }
 
 /** Process exits and starts as the supervisor saw them. */
-export async function observeProcesses(controlUrl: string, timeline: TimelineRecorder, intervalMs = 200): Promise<{ stop(): Promise<void> }> {
+export async function observeProcesses(controlUrl: string, timeline: TimelineRecorder, token: string, intervalMs = 200): Promise<{ stop(): Promise<void> }> {
   // Only what happens from now on belongs to this scenario.
-  const existing = await getJson<SupervisorEvent[]>(`${controlUrl}/events`).catch(() => []);
+  const existing = await getJson<SupervisorEvent[]>(`${controlUrl}/events`, token).catch(() => []);
   let after = existing.reduce((m, e) => Math.max(m, e.seq), 0);
   return startPolling(async () => {
-    for (const e of await getJson<SupervisorEvent[]>(`${controlUrl}/events?after=${after}`)) {
+    for (const e of await getJson<SupervisorEvent[]>(`${controlUrl}/events?after=${after}`, token)) {
       after = Math.max(after, e.seq);
       const at = Date.parse(e.at);
       if (e.kind === 'process-start') timeline.record({ kind: 'process-start', service: e.service, restarts: e.restarts ?? 0 }, at);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../../scripts/alerting/notification-sink/types.ts';
+import { addReceiverAuthorization } from '../../../scripts/runtime/config/alertmanager-receivers.ts';
 
 /**
  * The real notification sink behind a real Alertmanager running compose/alertmanager as the
@@ -13,6 +14,10 @@ import type { Delivery } from '../../../scripts/alerting/notification-sink/types
  * shared template, inhibition, and the sink's own rejections.
  */
 const root = join(import.meta.dirname, '../../..');
+// The session's token: the sink takes it on every route but health and metrics, and Alertmanager
+// sends it (http_config rendered into alertmanager.yml, as the sandbox renders it).
+const TOKEN = 'sink-integration-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -52,7 +57,7 @@ describe('notification sink behind a real Alertmanager', () => {
     sinkUrl = `http://127.0.0.1:${sinkPort}`;
     sink = spawn(process.execPath, ['--import', 'tsx', 'scripts/alerting/notification-sink/main.ts'], {
       cwd: root,
-      env: { ...process.env, SERVICE_NAME: 'notification-sink', HOST: '127.0.0.1', PORT: String(sinkPort), SANDBOX_STATE_DIR: join(dir, 'state') },
+      env: { ...process.env, SERVICE_NAME: 'notification-sink', HOST: '127.0.0.1', PORT: String(sinkPort), SANDBOX_STATE_DIR: join(dir, 'state'), CHAOS_TOKEN: TOKEN },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     sink.stdout!.on('data', (b: Buffer) => (sinkOut += b.toString()));
@@ -65,7 +70,7 @@ describe('notification sink behind a real Alertmanager', () => {
     const configFile = join(configDir, 'alertmanager.yml');
     const text = readFileSync(configFile, 'utf8').split('http://127.0.0.1:9402/alerts').join(`${sinkUrl}/webhook/remediation`).split('http://127.0.0.1:9401').join(sinkUrl);
     expect(text.replace(/#.*$/gm, '')).not.toMatch(/127\.0\.0\.1:940[12]\b/);
-    writeFileSync(configFile, text);
+    writeFileSync(configFile, addReceiverAuthorization(text, [sinkUrl], TOKEN));
 
     const amPort = await freePort();
     amUrl = `http://127.0.0.1:${amPort}`;
@@ -95,7 +100,7 @@ describe('notification sink behind a real Alertmanager', () => {
   });
 
   const deliveries = async (receiver?: string) =>
-    (await (await fetch(`${sinkUrl}/deliveries${receiver ? `?receiver=${receiver}` : ''}`)).json()) as Delivery[];
+    (await (await fetch(`${sinkUrl}/deliveries${receiver ? `?receiver=${receiver}` : ''}`, { headers: auth })).json()) as Delivery[];
 
   /** `receiver kind status alertname service`, one per alert per delivery. */
   const seen = async () =>
@@ -158,7 +163,7 @@ describe('notification sink behind a real Alertmanager', () => {
   });
 
   it('a down service inhibits its symptoms; a critical alert inhibits its own warning', async () => {
-    expect((await fetch(`${sinkUrl}/deliveries`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${sinkUrl}/deliveries`, { method: 'DELETE', headers: auth })).status).toBe(204);
     // The causes first, so they are known to the inhibitor when the symptoms arrive.
     await postAlerts([
       { labels: { alertname: 'ServiceDown', service: 'svc-x', severity: 'critical' } },
@@ -216,14 +221,14 @@ describe('notification sink behind a real Alertmanager', () => {
     const before = (await deliveries()).length;
     const res = await fetch(`${sinkUrl}/webhook/log`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'log', alerts: [{ status: 'firing', labels: 'nope', startsAt: 'x' }] }),
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toContain('alerts.0.labels: expected object');
     const pd = await fetch(`${sinkUrl}/pagerduty/pagerduty/v2/enqueue`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ event_action: 'trigger', routing_key: '0123456789abcdef0123456789abcdef', payload: { summary: 's', source: 'x', severity: 'fatal' } }),
     });
     expect(pd.status).toBe(400);

@@ -11,10 +11,12 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { presentedToken } from '../../../scripts/core/control-guard.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const ENTRY = join(ROOT, 'scripts/alerting/remediation/main.ts');
 const TOKEN = 'remediation-test-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
 
 interface Call {
   method: string;
@@ -35,7 +37,9 @@ class FakeSandbox {
     this.server = createServer((req, res) => {
       void readBody(req).then((body) => {
         const path = new URL(req.url ?? '/', 'http://x').pathname;
-        const token = req.headers['x-chaos-token'] as string | undefined;
+        const token = presentedToken(req.headers);
+        // Like the real control API and services: nothing without the session's token.
+        if (token !== TOKEN) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"missing or wrong session token"}');
         if (path !== '/status' && !(req.method === 'GET' && path === '/admin/model')) this.calls.push({ method: req.method ?? '', path, token, body });
         const json = (status: number, value: unknown) => {
           res.writeHead(status, { 'content-type': 'application/json' });
@@ -139,11 +143,11 @@ const alert = (alertname: string, labels: Record<string, string> = {}, fingerpri
 });
 
 async function post(path: string, body: unknown): Promise<Response> {
-  return fetch(`${controller.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${controller.url}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
 async function actions(): Promise<ActionRecord[]> {
-  return (await (await fetch(`${controller.url}/actions`)).json()) as ActionRecord[];
+  return (await (await fetch(`${controller.url}/actions`, { headers: auth })).json()) as ActionRecord[];
 }
 
 /** Polls /actions until every record has an outcome and there are `n` of them. */
@@ -177,12 +181,29 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  expect((await fetch(`${controller.url}/actions`, { method: 'DELETE' })).status).toBe(204);
+  expect((await fetch(`${controller.url}/actions`, { method: 'DELETE', headers: auth })).status).toBe(204);
   fake.calls = [];
   fake.restartStatus = 200;
 });
 
 describe('remediation controller process', () => {
+  it('refuses a forged Alertmanager webhook (no token, a wrong one, a web page, text/plain): nothing restarts', async () => {
+    const body = JSON.stringify(alert('ServiceDown', { service: 'ml-service' }, 'f-forged'));
+    const tries: { headers: Record<string, string>; status: number }[] = [
+      { headers: { 'content-type': 'application/json' }, status: 401 },
+      { headers: { authorization: 'Bearer guess', 'content-type': 'application/json' }, status: 401 },
+      { headers: { authorization: `Bearer ${'\u00e9'.repeat(32)}`, 'content-type': 'application/json' }, status: 401 },
+      { headers: { ...auth, origin: 'http://evil.example', 'content-type': 'text/plain' }, status: 403 },
+      { headers: { ...auth, 'content-type': 'text/plain' }, status: 415 },
+    ];
+    for (const t of tries) expect((await fetch(`${controller.url}/alerts`, { method: 'POST', headers: t.headers, body })).status, JSON.stringify(t.headers)).toBe(t.status);
+    const mode = await fetch(`${controller.url}/mode`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"dryRun":true}' });
+    expect(mode.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.calls).toEqual([]);
+    expect(await actions()).toEqual([]);
+  });
+
   it('restarts a down service exactly once, records it succeeded, and skips a resend within the cooldown', async () => {
     const t0 = Date.now();
     const res = await post('/alerts', alert('ServiceDown', { service: 'ml-service' }));
@@ -220,7 +241,7 @@ describe('remediation controller process', () => {
   });
 
   it('in dry-run mode records dry-run and calls nothing', async () => {
-    expect(await (await fetch(`${controller.url}/mode`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"dryRun":true}' })).json()).toEqual({ dryRun: true });
+    expect(await (await fetch(`${controller.url}/mode`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"dryRun":true}' })).json()).toEqual({ dryRun: true });
     try {
       await post('/alerts', alert('ServiceDown', { service: 'ml-service' }, 'f-dry'));
       const [record] = await settled(1);
@@ -228,9 +249,9 @@ describe('remediation controller process', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(fake.calls).toEqual([]);
     } finally {
-      await fetch(`${controller.url}/mode`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"dryRun":false}' });
+      await fetch(`${controller.url}/mode`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"dryRun":false}' });
     }
-    expect(await (await fetch(`${controller.url}/mode`)).json()).toEqual({ dryRun: false });
+    expect(await (await fetch(`${controller.url}/mode`, { headers: auth })).json()).toEqual({ dryRun: false });
   });
 
   it('rejects a malformed webhook with 400 naming the field', async () => {

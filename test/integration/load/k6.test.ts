@@ -1,9 +1,13 @@
+import { accessSync, constants, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadDriver } from '../../../scripts/load/driver.ts';
 import { findK6 } from '../../../scripts/load/k6/runner.ts';
 import { predictBodies } from '../../../scripts/load/payloads.ts';
+import { runCli } from '../../helpers/cli.ts';
+import { isolatedSandbox } from '../../helpers/isolation.ts';
 
 // k6 is an optional engine: without the binary this file reports its test as skipped, by name.
 const hasK6 = findK6() !== null;
@@ -61,3 +65,36 @@ describe('k6 engine', () => {
     expect(summary.latencyMs.max).toBeGreaterThanOrEqual(summary.latencyMs.p95);
   });
 });
+
+/** PATH without any directory that holds a k6 executable. */
+function pathWithoutK6(path = process.env.PATH ?? ''): string {
+  return path
+    .split(delimiter)
+    .filter((dir) => {
+      try {
+        accessSync(join(dir, 'k6'), constants.X_OK);
+        return false;
+      } catch {
+        return true;
+      }
+    })
+    .join(delimiter);
+}
+
+describe('engine: k6 that cannot run here', () => {
+  it('is refused before anything starts on the native runtime, naming the scenario and the ways out', async () => {
+    const { env, stateDir } = await isolatedSandbox('k6-refused-');
+    const t0 = performance.now();
+    const r = await runCli(['test', 'test/fixtures/scenarios/k6-docker.yaml', '--runtime', 'native'], { ...env, PATH: pathWithoutK6() }, 60_000);
+    const seconds = (performance.now() - t0) / 1000;
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
+    expect(r.stderr).toMatch(/^error\[BINARY_MISSING\]: \S+k6-docker\.yaml: load\.engine is k6, but the k6 binary was not found on PATH \(runtime native\)$/m);
+    expect(r.stderr).toMatch(/k6-docker\.yaml:\d+:\d+: load\.engine/);
+    expect(r.stderr).toMatch(/^hint: install k6 .*`--runtime docker`.*`engine: builtin`/m);
+    // Nothing started: no reaper, no process registered, no session.
+    expect(existsSync(join(stateDir, 'logs', 'reaper.log'))).toBe(false);
+    expect(existsSync(join(stateDir, 'session.json'))).toBe(false);
+    expect(seconds).toBeLessThan(15);
+  }, 60_000);
+});
+

@@ -43,7 +43,7 @@ afterAll(async () => {
 async function scale(service: string, body: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${control}/services/${service}/scale`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(60_000),
   });
@@ -51,7 +51,7 @@ async function scale(service: string, body: unknown): Promise<{ status: number; 
 }
 
 async function status(): Promise<{ name: string; state: string; url?: string; pid?: number; restarts?: number }[]> {
-  return ((await (await fetch(`${control}/status`)).json()) as { components: any[] }).components;
+  return ((await (await fetch(`${control}/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { components: any[] }).components;
 }
 
 async function upstreams(): Promise<string[]> {
@@ -86,7 +86,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
 function actionContext(service: string): ActionContext {
   return {
     service,
-    sandbox: new SandboxClient(control),
+    sandbox: new SandboxClient(control, token),
     token,
     timeoutMs: 10_000,
     verifyTimeoutMs: 20_000,
@@ -132,14 +132,14 @@ describe('scale-out', () => {
     expect(Math.min(...served), `per instance: ${served.join(', ')}`).toBeGreaterThanOrEqual(5);
 
     // Restarts of a replica are counted, in status and in process_restarts_total{replica}.
-    const restarted = await fetch(`${control}/services/ml-service-2/restart`, { method: 'POST' });
+    const restarted = await fetch(`${control}/services/ml-service-2/restart`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(restarted.status).toBe(200);
     expect((await status()).find((c) => c.name === 'ml-service-2')).toMatchObject({ state: 'ready', restarts: 1 });
     expect(await (await fetch(`${control}/metrics`)).text()).toMatch(/process_restarts_total\{service="ml-service",replica="ml-service-2"\} 1/);
     expect(isAlive(pid)).toBe(false);
 
     // A gateway restarted while ml-service is scaled out takes every instance from its environment.
-    expect((await fetch(`${control}/services/api-gateway/restart`, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(`${control}/services/api-gateway/restart`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect(await upstreams()).toEqual([primaryUrl, replicaUrl]);
 
     // The count that runs: nothing changes.

@@ -165,13 +165,14 @@ describe('HTTP API (in-process)', () => {
   let metrics: ReturnType<typeof createSinkMetrics>;
   beforeEach(async () => {
     metrics = createSinkMetrics();
-    app = buildSinkApp({ logger: pino({ level: 'silent' }), store: new DeliveryStore(100), metrics });
+    app = buildSinkApp({ logger: pino({ level: 'silent' }), store: new DeliveryStore(100), metrics, guard: { token: TOKEN } });
     await app.ready();
   });
   afterEach(() => app.close());
 
-  const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
-  const deliveries = async (q = '') => (await app.inject({ method: 'GET', url: `/deliveries${q}` })).json<Delivery[]>();
+  // As Alertmanager sends them: the session's token in Authorization (http_config in alertmanager.yml).
+  const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, headers: auth, payload: payload as object });
+  const deliveries = async (q = '') => (await app.inject({ method: 'GET', url: `/deliveries${q}`, headers: auth })).json<Delivery[]>();
 
   it('records each kind under the path receiver, and answers like the real services', async () => {
     expect((await post('/webhook/log', webhook())).statusCode).toBe(200);
@@ -192,7 +193,7 @@ describe('HTTP API (in-process)', () => {
     expect((await deliveries('?receiver=slack')).map((d) => d.kind)).toEqual(['slack']);
     expect((await deliveries('?raw=false'))[0]).not.toHaveProperty('raw');
 
-    expect((await app.inject({ method: 'DELETE', url: '/deliveries' })).statusCode).toBe(204);
+    expect((await app.inject({ method: 'DELETE', url: '/deliveries', headers: auth })).statusCode).toBe(204);
     expect(await deliveries()).toEqual([]);
   });
 
@@ -210,7 +211,7 @@ describe('HTTP API (in-process)', () => {
     expect(p.statusCode).toBe(400);
     expect(p.json()).toMatchObject({ status: 'invalid event', errors: [expect.stringMatching(/^payload\.severity: /)] });
 
-    const j = await app.inject({ method: 'POST', url: '/webhook/log', headers: { 'content-type': 'application/json' }, payload: '{"version":' });
+    const j = await app.inject({ method: 'POST', url: '/webhook/log', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"version":' });
     expect(j.statusCode).toBe(400);
 
     expect(await deliveries()).toEqual([]);
@@ -231,4 +232,30 @@ describe('HTTP API (in-process)', () => {
     expect(text).toContain('process_cpu_seconds_total');
     expect((await app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' });
   });
+
+  it('refuses a delivery without the session token, from a web page or of another type, records nothing and counts it', async () => {
+    const forged = await app.inject({ method: 'POST', url: '/webhook/remediation', payload: webhook() });
+    expect([forged.statusCode, forged.json().error]).toEqual([401, expect.stringMatching(/session token/)]);
+    const wrong = await app.inject({ method: 'POST', url: '/webhook/log', headers: { authorization: 'Bearer nope' }, payload: webhook() });
+    expect(wrong.statusCode).toBe(401);
+    const page = await app.inject({ method: 'POST', url: '/webhook/log', headers: { ...auth, origin: 'http://evil.example', 'content-type': 'text/plain' }, payload: JSON.stringify(webhook()) });
+    expect([page.statusCode, page.json().error]).toEqual([403, expect.stringContaining('"http://evil.example"')]);
+    const text = await app.inject({ method: 'POST', url: '/webhook/log', headers: { ...auth, 'content-type': 'text/plain' }, payload: JSON.stringify(webhook()) });
+    expect([text.statusCode, text.json().error]).toEqual([415, expect.stringContaining('"text/plain"')]);
+    const rebound = await app.inject({ method: 'GET', url: '/deliveries', headers: { ...auth, host: 'attacker.example:9401' } });
+    expect(rebound.statusCode).toBe(403);
+    const pd = await app.inject({ method: 'POST', url: '/pagerduty/pagerduty/v2/enqueue', payload: pagerduty() });
+    expect([pd.statusCode, pd.json().status]).toEqual([401, 'invalid event']);
+    expect((await app.inject({ method: 'DELETE', url: '/deliveries' })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/deliveries' })).statusCode).toBe(401);
+
+    expect(await deliveries()).toEqual([]);
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('notifications_rejected_total{kind="webhook",reason="unauthorized"} 2');
+    expect(metrics).toContain('notifications_rejected_total{kind="webhook",reason="forbidden"} 1');
+    expect(metrics).toContain('notifications_rejected_total{kind="webhook",reason="unsupported_media_type"} 1');
+  });
 });
+
+const TOKEN = 'sink-test-token';
+const auth = { authorization: `Bearer ${TOKEN}` };

@@ -39,7 +39,7 @@ function setup(run: (spec: ActionSpec, ctx: ActionContext) => Promise<ActionOutc
     playbooks: playbooks(),
     store,
     gate: new SafetyGate(() => now),
-    sandbox: new SandboxClient('http://127.0.0.1:1'),
+    sandbox: new SandboxClient('http://127.0.0.1:1', 't'),
     token: 't',
     dryRun,
     log: pino({ level: 'silent' }),

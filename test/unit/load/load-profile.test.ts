@@ -66,8 +66,8 @@ describe('scenario load profile', () => {
       ].join('\n'),
     );
     expect(problems(f).details).toEqual([
-      `${f}:3:3: load.executor: unknown value; allowed: constant-arrival-rate, ramping-arrival-rate`,
-      `${f}:4:3: load.engine: unknown value; allowed: builtin, k6`,
+      `${f}:3:3: load.executor: unknown executor "ramping"; allowed: constant-arrival-rate, ramping-arrival-rate`,
+      `${f}:4:3: load.engine: unknown engine "jmeter"; allowed: builtin, k6`,
     ]);
 
     const g = write(
@@ -82,7 +82,7 @@ describe('scenario load profile', () => {
       ].join('\n'),
     );
     expect(problems(g).details).toEqual([
-      `${g}:3:3: load.rate: at most 1000 requests per second`,
+      `${g}:3:3: load.rate: at most 1000 requests per second (got 2000)`,
       `${g}:4:3: load.stages: stages needs executor: ramping-arrival-rate (this load uses the default executor, constant-arrival-rate); allowed executors: constant-arrival-rate, ramping-arrival-rate`,
       `${g}:6:3: load.startRate: startRate needs executor: ramping-arrival-rate (this load uses the default executor, constant-arrival-rate); allowed executors: constant-arrival-rate, ramping-arrival-rate`,
     ]);
@@ -100,7 +100,7 @@ describe('scenario load profile', () => {
     );
     expect(problems(g).details).toEqual([
       `${g}:4:3: load.stages: the stages last 40s in all, longer than load.duration 30s; shorten them or lengthen the duration (after the last stage its target holds until the duration ends)`,
-      `${g}:5:9: load.stages[0].target: at most 1000 requests per second`,
+      `${g}:5:9: load.stages[0].target: at most 1000 requests per second (got 1001)`,
       `${g}:6:36: load.stages[1].hold: unknown key "hold"`,
     ]);
   });

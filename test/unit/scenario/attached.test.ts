@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isSandboxError } from '../../../scripts/core/errors.ts';
 import { attachConfig } from '../../../scripts/runtime/attached/attach-config.ts';
 import { attachTargetsFile, readAttachTargets, removeAttachTargets, writeAttachTargets } from '../../../scripts/runtime/attached/targets.ts';
+import { attachTokenFile, removeAttachToken, writeAttachToken } from '../../../scripts/runtime/attached/token-file.ts';
 import { isSandboxAlert, sandboxScope } from '../../../scripts/scenario/attached/alert-scope.ts';
 import { alertmanagerReceivers, attachedRoutingProblems, sinkNamesOf } from '../../../scripts/scenario/attached/routing.ts';
 import { jobsReading } from '../../../scripts/scenario/attached/scrapes.ts';
@@ -157,6 +158,34 @@ describe('attached routing: receivers and the controller', () => {
     expect(problems(stringify(other), only)[0]).toMatch(/sandbox-pagerduty \(port 9401\) delivers to a sink path for it on another port, but this sandbox's notification sink listens on 15501/);
   });
 
+  it('demand the session token from the state dir’s token file on every delivery a scenario relies on, naming each receiver and the fix', () => {
+    const tokenFile = attachTokenFile('/s');
+    const at = { sinkPort: ports.service('notification-sink'), controllerPort: ports.service('remediation-controller'), tokenFile };
+    const only = { ...scenario, expectations: [scenario.expectations[0]!, scenario.expectations[2]!] };
+    const check = (yaml: string) => attachedRoutingProblems([only], alertmanagerReceivers(yaml), parseAlertmanagerRoutes(yaml), at);
+    const printed = (credentialsFile?: string) => attachConfig({ stateDir: '/s', ports, ...(credentialsFile ? { credentialsFile } : {}) }).alertmanager as { route: { routes: unknown[] }; receivers: unknown[] };
+    const team = (am: { route: { routes: unknown[] }; receivers: unknown[] }) => stringify({ route: { receiver: 'team-default', routes: am.route.routes }, receivers: [{ name: 'team-default' }, ...am.receivers] });
+
+    // What `sandbox attach config` prints for this state dir passes.
+    expect(check(team(printed(tokenFile)))).toEqual([]);
+    // Without the token: both the sink and the controller would answer 401.
+    const fix = `add http_config: {authorization: {type: Bearer, credentials_file: ${tokenFile}}} to it`;
+    expect(check(team(printed()))).toEqual([
+      `crash.yaml:20:5: receiver sandbox-pagerduty posts to the sandbox's notification sink without the session token, which refuses it (401); ${fix}`,
+      `crash.yaml:21:5: receiver sandbox-remediation posts to the sandbox's remediation controller without the session token, which refuses it (401); ${fix}`,
+    ]);
+    // Another state dir's file: the token there is another sandbox's.
+    expect(check(team(printed('/other/attach/token')))[0]).toBe(
+      `crash.yaml:20:5: receiver sandbox-pagerduty reads its token from /other/attach/token, but this sandbox writes it to ${tokenFile} (a different --state-dir?); ${fix}`,
+    );
+    // A token pasted inline (Alertmanager shows it as <secret>) cannot follow a new session.
+    const inline = printed();
+    for (const r of inline.receivers as { webhook_configs: Record<string, unknown>[] }[]) r.webhook_configs[0]!.http_config = { authorization: { credentials: '<secret>' } };
+    expect(check(team(inline))[0]).toMatch(/^crash\.yaml:20:5: receiver sandbox-pagerduty sends a fixed token to the sandbox's notification sink, but the session token changes at every start/);
+    // Without a token file to compare with (no state dir known), nothing is demanded.
+    expect(attachedRoutingProblems([only], alertmanagerReceivers(team(printed())), parseAlertmanagerRoutes(team(printed())), { ...at, tokenFile: undefined })).toEqual([]);
+  });
+
   it('bound time to notify by the route to the receiver that delivers under the expected name', () => {
     const yaml = teamAlertmanager();
     const config: DetectionConfig = {
@@ -201,6 +230,18 @@ describe('sandbox attach config', () => {
     });
   });
 
+  it('keeps the session token in <state>/attach/token, 0600, one line, gone when removed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attach-token-'));
+    writeAttachToken(dir, 'abc');
+    expect(attachTokenFile(dir)).toBe(join(dir, 'attach', 'token'));
+    expect(readFileSync(attachTokenFile(dir), 'utf8')).toBe('abc\n');
+    expect(statSync(attachTokenFile(dir)).mode & 0o777).toBe(0o600);
+    writeAttachToken(dir, 'def');
+    expect(readFileSync(attachTokenFile(dir), 'utf8')).toBe('def\n');
+    removeAttachToken(dir);
+    expect(existsSync(attachTokenFile(dir))).toBe(false);
+  });
+
   it('slots a token file into every webhook when the sink and the controller require one', () => {
     const { alertmanager } = attachConfig({ stateDir: '/s', ports, credentialsFile: '/s/token' }) as unknown as { alertmanager: { receivers: { webhook_configs: Record<string, unknown>[] }[] } };
     for (const r of alertmanager.receivers) expect(r.webhook_configs[0]!.http_config).toEqual({ authorization: { type: 'Bearer', credentials_file: '/s/token' } });
@@ -243,7 +284,8 @@ describe('load engines', () => {
     expect(isSandboxError(err) && err.message).toBe('crash.yaml: load.engine is k6, but the k6 binary was not found on PATH (runtime attached)');
     await expect(withPath('/nonexistent', () => checkLoadEngines([k6], 'native'))).rejects.toThrow(/runtime native/);
     // The docker runtime runs k6 in its image; the builtin engine needs nothing.
-    await expect(withPath('/nonexistent', () => checkLoadEngines([k6], 'docker'))).resolves.toBeUndefined();
+    // (The image is on the engine here; load/k6-preflight.test.ts covers one that cannot be pulled.)
+    await expect(withPath('/nonexistent', () => checkLoadEngines([k6], 'docker', { ensureK6Image: async () => undefined }))).resolves.toBeUndefined();
     await expect(withPath('/nonexistent', () => checkLoadEngines([{ ...k6, load: base.load }], 'native'))).resolves.toBeUndefined();
   });
 });

@@ -138,7 +138,7 @@ describe('Alertmanager route timers', () => {
     expect(siblingAlertmanagerConfigDir(join(PROJECT_ROOT, 'compose/prometheus'))).toBe(join(PROJECT_ROOT, 'compose/alertmanager'));
     const layout = stateLayout('/tmp/x/.sandbox');
     expect(siblingAlertmanagerConfigDir(layout.configDir('prometheus'))).toBe(layout.configDir('alertmanager'));
-    const conn = connectionFrom({ session: 's', runtime: 'native', hostPid: 1, controlUrl: 'http://127.0.0.1:1', portOffset: 0, startedAt: '', detached: false, chaosToken: 't', remediation: true }, layout);
+    const conn = connectionFrom({ session: 's', runtime: 'native', hostPid: 1, hostStartTicks: null, controlUrl: 'http://127.0.0.1:1', portOffset: 0, startedAt: '', detached: false, chaosToken: 't', remediation: true }, layout);
     expect(conn.alertmanagerConfigDir).toBe(layout.configDir('alertmanager'));
     // Read from there by default.
     const dir = configDir('1s', '2s', rules, 'route: { receiver: x, group_wait: 7s }\n');

@@ -78,7 +78,7 @@ describe('logs, trace and correlation expectations: loading', () => {
     const d = rejected(f).details;
     expect(d).toEqual([
       expect.stringMatching(new RegExp(`^${f}:11:14: expect\\[0\\]\\.trace\\.service: unknown service "nope"; allowed: .*api-gateway`)),
-      expect.stringMatching(new RegExp(`^${f}:12:\\d+: expect\\[1\\]\\.trace\\.status: unknown value; allowed: ok, error, unset`)),
+      expect.stringMatching(new RegExp(`^${f}:12:\\d+: expect\\[1\\]\\.trace\\.status: unknown status "failed"; allowed: ok, error, unset`)),
       expect.stringMatching(new RegExp(`^${f}:13:\\d+: expect\\[2\\]\\.correlation`)),
       expect.stringMatching(new RegExp(`^${f}:14:\\d+: expect\\[3\\]\\.correlation`)),
       expect.stringMatching(new RegExp(`^${f}:15:\\d+: expect\\[4\\]\\.logs\\.min`)),

@@ -63,7 +63,7 @@ describe('scenario loader', () => {
   it('lists the allowed fault types for an unknown fault', () => {
     const f = write('unknown-fault.yaml', valid.replace('type: crash', 'type: explode'));
     const [line] = problems(f).details;
-    expect(line).toMatch(new RegExp(`^${f}:7:5: faults\\[0\\]\\.type: unknown value; allowed: latency, errors, crash, crash-loop, bad-model, memory-leak, cpu-burn, dependency-outage`));
+    expect(line).toMatch(new RegExp(`^${f}:7:5: faults\\[0\\]\\.type: unknown fault type "explode"; allowed: latency, errors, crash, crash-loop, bad-model, memory-leak, cpu-burn, dependency-outage`));
   });
 
   it('lists the services for an unknown service', () => {

@@ -20,7 +20,7 @@ export async function clearFaults(spec: ActionSpecOf<'clear-faults'>, ctx: Actio
   }
   if (spec.stopRestartLoop) {
     const path = `/services/${ctx.service}/restart-policy`;
-    expectOk(await call('PUT', `${ctx.sandbox.baseUrl}${path}`, { body: { policy: 'never' }, timeoutMs: ctx.timeoutMs, signal: ctx.signal }), `PUT ${path}`);
+    expectOk(await call('PUT', `${ctx.sandbox.baseUrl}${path}`, { body: { policy: 'never' }, token: ctx.sandbox.token, timeoutMs: ctx.timeoutMs, signal: ctx.signal }), `PUT ${path}`);
     await restartService(ctx);
     notes.push('restart policy never, restarted');
   }

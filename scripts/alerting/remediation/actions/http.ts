@@ -1,3 +1,5 @@
+import { authHeaders } from '../../../core/control-guard.ts';
+
 /** Small HTTP helpers the actions share: every call has a timeout, every failure a reason. */
 export class ActionFailure extends Error {
   override readonly name = 'ActionFailure';
@@ -19,7 +21,7 @@ export interface CallOptions {
 export async function call(method: string, url: string, options: CallOptions): Promise<HttpReply> {
   const headers: Record<string, string> = {};
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.token !== undefined) headers['x-chaos-token'] = options.token;
+  if (options.token !== undefined) Object.assign(headers, authHeaders(options.token));
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   let res: Response;

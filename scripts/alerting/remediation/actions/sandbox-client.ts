@@ -10,11 +10,13 @@ export interface Component {
 export class SandboxClient {
   constructor(
     readonly baseUrl: string,
+    /** The session's token: the control API takes it on every call. */
+    readonly token: string | undefined,
     private readonly timeoutMs = 5000,
   ) {}
 
   async components(signal?: AbortSignal): Promise<Component[]> {
-    const reply = expectOk(await call('GET', `${this.baseUrl}/status`, { timeoutMs: this.timeoutMs, signal }), 'GET /status');
+    const reply = expectOk(await call('GET', `${this.baseUrl}/status`, { token: this.token, timeoutMs: this.timeoutMs, signal }), 'GET /status');
     const doc = reply.json() as { components?: unknown };
     if (!Array.isArray(doc?.components)) throw new ActionFailure(`GET ${this.baseUrl}/status: no components list in the answer`);
     return doc.components as Component[];

@@ -35,10 +35,10 @@ interface ScaleReply {
 export async function scaleOut(spec: ActionSpecOf<'scale-out'>, ctx: ActionContext) {
   const path = `/services/${ctx.service}/scale`;
   const url = `${ctx.sandbox.baseUrl}${path}`;
-  const before = scaleReply(expectOk(await call('GET', url, { timeoutMs: ctx.timeoutMs, signal: ctx.signal }), `GET ${path}`).json(), `GET ${path}`);
+  const before = scaleReply(expectOk(await call('GET', url, { token: ctx.sandbox.token, timeoutMs: ctx.timeoutMs, signal: ctx.signal }), `GET ${path}`).json(), `GET ${path}`);
   const target = Math.max(before.replicas, spec.replicas);
   const reply = scaleReply(
-    expectOk(await call('POST', url, { body: { replicas: target }, timeoutMs: ctx.timeoutMs, signal: ctx.signal }), `POST ${path}`).json(),
+    expectOk(await call('POST', url, { body: { replicas: target }, token: ctx.sandbox.token, timeoutMs: ctx.timeoutMs, signal: ctx.signal }), `POST ${path}`).json(),
     `POST ${path}`,
   );
   const names = reply.instances.map((i) => i.name);
