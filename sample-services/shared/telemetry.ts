@@ -52,10 +52,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         new NoopSpanProcessor();
   // The SDK's parts wired by hand, as sdk-trace's README shows, instead of NodeSDK: importing
   // NodeSDK loads every exporter it could build from the environment (gRPC, protobuf, Zipkin,
-  // Prometheus, metrics and logs SDKs): measured here, a median of 400 ms and 85 MiB resident for
-  // `import('@opentelemetry/sdk-node')` with instrumentation-http and the OTLP trace exporter,
-  // against 180 ms and 63 MiB for these parts with the same exporter, in every service process
-  // and on every cold start; and its per-request tracing cost more (issue 15's closing note).
+  // Prometheus, metrics and logs SDKs): measured on 2 cores (medians of 7 alternated fresh node
+  // processes), importing `@opentelemetry/sdk-node` with instrumentation-http and the OTLP trace
+  // exporter took 427 ms and left 84 MiB resident, against 192 ms and 63 MiB for these parts with
+  // the same exporter, in every service process and on every cold start; and its per-request
+  // tracing cost more (http-tracing.ts). Neither package is a dependency any more.
   // What NodeSDK would add and the services do not want: resource detectors (the resource is
   // otel-env.ts's), a meter and logger provider from the environment (Prometheus scrapes
   // prom-client; logs ship through log-shipping.ts) and instrumentations (HTTP spans are made at
