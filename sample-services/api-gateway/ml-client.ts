@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { connectionRefused } from '../shared/chaos/faults/dependency-outage.ts';
+import { traceClientCall } from '../shared/http-tracing.ts';
 
 export const ML_DEPENDENCY = 'ml-service';
 
@@ -40,8 +41,8 @@ export function upstreamListProblem(value: unknown): string | null {
 }
 
 /**
- * HTTP client for ml-service over keep-alive connections. It goes through `http.request` (read
- * at call time) so the HTTP instrumentation makes a client span and injects W3C traceparent.
+ * HTTP client for ml-service over keep-alive connections. Every call is a CLIENT span that
+ * carries the W3C traceparent to ml-service (http-tracing.ts).
  *
  * Calls go round-robin over the upstream list (every ml-service instance, set through
  * PUT /admin/upstreams when the sandbox scales ml-service out). The first entry is the primary,
@@ -102,43 +103,46 @@ export class MlClient {
   }
 
   private send(method: 'GET' | 'POST', path: string, baseUrl: string, payload: string | undefined, timeoutMs: number, correlationId: string | undefined): Promise<MlResponse> {
-    return new Promise<MlResponse>((resolve, reject) => {
-      const req = http.request(
-        new URL(path, baseUrl),
-        {
-          method,
-          agent: this.agent,
-          headers: {
-            accept: 'application/json',
-            ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-            ...(correlationId ? { 'x-correlation-id': correlationId } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (e) => reject(new MlUnreachableError(e.message, false)));
-          res.on('end', () => {
-            clearTimeout(timer);
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown = text;
-            try {
-              body = JSON.parse(text);
-            } catch {
-              // not JSON: keep the text for the error message
-            }
-            resolve({ status: res.statusCode ?? 0, body });
+    const url = new URL(path, baseUrl);
+    const headers: http.OutgoingHttpHeaders = {
+      accept: 'application/json',
+      ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+      ...(correlationId ? { 'x-correlation-id': correlationId } : {}),
+    };
+    return traceClientCall(
+      { method, url, headers },
+      (span) =>
+        new Promise<MlResponse>((resolve, reject) => {
+          const req = http.request(url, { method, agent: this.agent, headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('error', (e) => {
+              span.failed(e);
+              reject(new MlUnreachableError(e.message, false));
+            });
+            res.on('end', () => {
+              clearTimeout(timer);
+              span.response(res.statusCode ?? 0);
+              const text = Buffer.concat(chunks).toString('utf8');
+              let body: unknown = text;
+              try {
+                body = JSON.parse(text);
+              } catch {
+                // not JSON: keep the text for the error message
+              }
+              resolve({ status: res.statusCode ?? 0, body });
+            });
           });
-        },
-      );
-      const timer = setTimeout(() => req.destroy(new MlUnreachableError(`ml-service did not answer within ${timeoutMs}ms`, true)), timeoutMs);
-      req.on('error', (e) => {
-        clearTimeout(timer);
-        const refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-        reject(e instanceof MlUnreachableError ? e : new MlUnreachableError(this.list.length > 1 ? `${e.message} (${baseUrl})` : e.message, false, refused));
-      });
-      req.end(payload);
-    });
+          const timer = setTimeout(() => req.destroy(new MlUnreachableError(`ml-service did not answer within ${timeoutMs}ms`, true)), timeoutMs);
+          req.on('error', (e) => {
+            clearTimeout(timer);
+            span.failed(e);
+            const refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+            reject(e instanceof MlUnreachableError ? e : new MlUnreachableError(this.list.length > 1 ? `${e.message} (${baseUrl})` : e.message, false, refused));
+          });
+          req.end(payload);
+        }),
+    );
   }
 
   close(): void {

@@ -44,7 +44,7 @@ export async function build({ config, env, log, metrics }: ServiceKit): Promise<
     faults,
     ready: async () => (models.current ? { ok: true } : { ok: false, reason: 'no model loaded' }),
   });
-  registerPredictRoute(app, models, modelMetrics, config.instrumented);
+  registerPredictRoute(app, models, modelMetrics, config.signals);
   registerModelAdminRoutes(app, models, config.CHAOS_TOKEN);
   return {
     app,

@@ -1,6 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { cloudWatchMetrics } from '../shared/aws/recorder.ts';
+import type { Signals } from '../shared/config.ts';
 import { operatorGuard } from '../shared/chaos/routes.ts';
 import { predictRequestSchema } from '../shared/predict-schema.ts';
 import { seededRng } from '../shared/random.ts';
@@ -12,7 +13,7 @@ import { ModelNotFoundError } from './registry/backend.ts';
 
 const tracer = trace.getTracer('ml-service');
 
-export function registerPredictRoute(app: FastifyInstance, models: ModelManager, metrics: ModelMetrics, instrumented: boolean): void {
+export function registerPredictRoute(app: FastifyInstance, models: ModelManager, metrics: ModelMetrics, signals: Signals): void {
   app.post('/predict', async (request, reply) => {
     const parsed = predictRequestSchema.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ error: `invalid request: ${describeIssues(parsed.error)}` });
@@ -21,7 +22,7 @@ export function registerPredictRoute(app: FastifyInstance, models: ModelManager,
     const body = parsed.data;
     // Seeded per reading, so the same request always gets the same interval.
     const rng = seededRng(hash(body.engineId) ^ body.cycle);
-    const result = instrumented
+    const result = signals.traces
       ? tracer.startActiveSpan('model.inference', { attributes: { 'model.version': model.version } }, (span) => {
           try {
             return predict(model, body.sensors, rng);
@@ -30,16 +31,17 @@ export function registerPredictRoute(app: FastifyInstance, models: ModelManager,
           }
         })
       : predict(model, body.sensors, rng);
-    if (instrumented) {
+    if (signals.metrics) {
       metrics.predictions.labels(model.version).inc();
-      if (!Number.isFinite(result.rul)) {
-        metrics.invalid.labels(model.version).inc();
-        request.log.warn({ model_version: model.version, engine_id: body.engineId }, 'model produced a non-finite prediction');
-      } else if (body.trueRul !== undefined) {
+      if (!Number.isFinite(result.rul)) metrics.invalid.labels(model.version).inc();
+      else if (body.trueRul !== undefined) {
         const error = Math.abs(result.rul - body.trueRul);
         metrics.error.labels(model.version).observe(error);
         cloudWatchMetrics().record('PredictionError', 'None', error, { ModelVersion: model.version });
       }
+    }
+    if (signals.logs && !Number.isFinite(result.rul)) {
+      request.log.warn({ model_version: model.version, engine_id: body.engineId }, 'model produced a non-finite prediction');
     }
     return { engineId: body.engineId, cycle: body.cycle, rul: result.rul, interval: result.interval, modelVersion: model.version };
   });

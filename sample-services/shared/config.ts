@@ -17,12 +17,31 @@ const schema = z.object({
   /** Full OTLP/HTTP logs URL (Loki's <loki>/otlp/v1/logs): log lines are also shipped there. */
   OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: z.string().url().optional(),
   SANDBOX_CRASH_AFTER_MS: z.coerce.number().int().positive().optional(),
-  /** "off" disables metrics observation, tracing and info logs: the baseline for the overhead bench. */
-  SANDBOX_INSTRUMENTATION: z.enum(['on', 'off']).default('on'),
+  /**
+   * Which signals the service produces: "on" (all), "off" (none: the baseline of the overhead
+   * bench), or a comma list of metrics, traces, logs (the bench measures each alone). Off means
+   * no request metrics or runtime metrics, no tracing, no info logs (warnings and errors stay).
+   */
+  SANDBOX_INSTRUMENTATION: z
+    .string()
+    .default('on')
+    .refine((v) => v === 'on' || v === 'off' || v.split(',').every((s) => (SIGNALS as readonly string[]).includes(s.trim())), {
+      message: 'expected on, off, or a comma list of metrics, traces, logs',
+    }),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
-export type ServiceConfig = z.infer<typeof schema> & { instrumented: boolean; SERVICE_INSTANCE: string };
+const SIGNALS = ['metrics', 'traces', 'logs'] as const;
+export type Signal = (typeof SIGNALS)[number];
+export type Signals = Record<Signal, boolean>;
+
+export type ServiceConfig = z.infer<typeof schema> & { signals: Signals; SERVICE_INSTANCE: string };
+
+/** SANDBOX_INSTRUMENTATION (validated) → which signals are on. */
+export function signalsFrom(value: string): Signals {
+  const on = value === 'on' ? [...SIGNALS] : value === 'off' ? [] : value.split(',').map((s) => s.trim());
+  return { metrics: on.includes('metrics'), traces: on.includes('traces'), logs: on.includes('logs') };
+}
 
 export function readConfig(defaultName: string, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   // An empty variable means unset (shells and supervisors often pass FOO= rather than omitting it).
@@ -32,5 +51,5 @@ export function readConfig(defaultName: string, env: NodeJS.ProcessEnv = process
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid environment for ${defaultName}: ${lines.join('; ')}`);
   }
-  return { ...parsed.data, SERVICE_INSTANCE: parsed.data.SERVICE_INSTANCE ?? parsed.data.SERVICE_NAME, instrumented: parsed.data.SANDBOX_INSTRUMENTATION === 'on' };
+  return { ...parsed.data, SERVICE_INSTANCE: parsed.data.SERVICE_INSTANCE ?? parsed.data.SERVICE_NAME, signals: signalsFrom(parsed.data.SANDBOX_INSTRUMENTATION) };
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
 import { trace } from '@opentelemetry/api';
+import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config.ts';
 import type { FaultManager } from './chaos/fault-manager.ts';
 import { registerChaosRoutes } from './chaos/routes.ts';
+import { traceServerRequests } from './http-tracing.ts';
 import { exposition, type ServiceMetrics } from './metrics.ts';
 import { isOperationalPath } from './telemetry.ts';
 
@@ -38,6 +40,8 @@ const CORRELATION_ID = /^[\w.:-]{1,128}$/;
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const { config, log, metrics, faults } = options;
   const app = Fastify({
+    // Every public request inside its SERVER span (http-tracing.ts), when tracing is on.
+    ...(config.signals.traces ? { serverFactory: (handler: Parameters<typeof createServer>[1]) => createServer(traceServerRequests(handler!)) } : {}),
     loggerInstance: log as FastifyBaseLogger,
     // Our own access-log line (onResponse) carries route, status and duration in one line.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlation_id' }),
@@ -62,8 +66,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const route = request.routeOptions.url ?? '';
     const span = trace.getActiveSpan();
     if (span) {
-      span.updateName(`${request.method} ${route}`);
-      span.setAttribute('http.route', route);
+      // The SERVER span (http-tracing.ts) is `METHOD /route` once the route is known; a request
+      // that matches none (404) keeps the method alone, as the conventions name it.
+      if (route) span.updateName(`${request.method} ${route}`).setAttribute(ATTR_HTTP_ROUTE, route);
       request.traceId = span.spanContext().traceId;
     }
     const failWith = await faults.beforeRequest({ method: request.method, route, path: request.url.split('?')[0]! });
@@ -74,17 +79,19 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    if (isOperationalPath(request.url) || !config.instrumented) return;
+    const { metrics: measure, logs } = config.signals;
+    if ((!measure && !logs) || isOperationalPath(request.url)) return;
     const labels = {
       http_request_method: request.method,
       http_route: request.routeOptions.url ?? '',
       http_response_status_code: reply.statusCode,
     };
-    const seconds = reply.elapsedTime / 1000;
-    // prom-client types exemplar labels as the metric's own label names; any names are valid.
-    const exemplarLabels = (request.traceId ? { trace_id: request.traceId } : {}) as Partial<typeof labels>;
-    metrics.httpDuration.observe({ labels, value: seconds, exemplarLabels });
-    request.log.info({ ...labels, duration_ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request completed');
+    if (measure) {
+      // prom-client types exemplar labels as the metric's own label names; any names are valid.
+      const exemplarLabels = (request.traceId ? { trace_id: request.traceId } : {}) as Partial<typeof labels>;
+      metrics.httpDuration.observe({ labels, value: reply.elapsedTime / 1000, exemplarLabels });
+    }
+    if (logs) request.log.info({ ...labels, duration_ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request completed');
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

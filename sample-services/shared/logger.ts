@@ -18,16 +18,24 @@ export function createLogger(service: string, level: string, ship?: DestinationS
       return ctx ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
     },
   };
-  return ship ? pino(options, alsoTo(ship)) : pino(options);
+  return ship ? pino(options, alsoTo(ship)) : pino(options, stdoutSync());
 }
 
 /**
- * stdout (synchronously, as pino's default destination writes) and `extra`; both get every line
- * the logger's own level lets through.
+ * stdout, written synchronously. pino's default destination writes asynchronously: one fs.write
+ * through libuv's thread pool per line whenever the previous one has finished, which on a service
+ * idling between requests is every line, and cost the gateway ~0.2 ms of CPU per request
+ * (profiled). stdout is the service's log file (the supervisor redirects it), where a write of
+ * one line takes a few microseconds, and a line written before a crash is never lost.
  */
+function stdoutSync(): DestinationStream {
+  return pino.destination({ dest: 1, sync: true });
+}
+
+/** stdout (synchronously, see stdoutSync) and `extra`; both get every line the logger's own level lets through. */
 export function alsoTo(extra: DestinationStream): pino.MultiStreamRes {
   return pino.multistream([
-    { level: 'trace', stream: pino.destination({ dest: 1, sync: true }) },
+    { level: 'trace', stream: stdoutSync() },
     { level: 'trace', stream: extra },
   ]);
 }

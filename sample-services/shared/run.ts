@@ -19,7 +19,7 @@ export interface StartOptions {
 
 /**
  * Starts a sample service: tracing first, then everything that loads `http` (dynamic imports,
- * so the HTTP instrumentation can patch it), then listen and the crash-loop checks.
+ * so the tracer provider exists before any module takes its tracer), then listen and the crash-loop checks.
  */
 export async function startService(defaultName: string, load: () => Promise<ServiceModule>, options: StartOptions = {}): Promise<RunningService> {
   const env = options.env ?? process.env;
@@ -30,11 +30,11 @@ export async function startService(defaultName: string, load: () => Promise<Serv
   // `service`; SERVICE_NAME keeps keying the chaos state, whatever the telemetry says.
   const resource = serviceResource(env, config.SERVICE_NAME);
   let telemetry: Telemetry | undefined;
-  if (config.instrumented && !options.skipTelemetry) {
+  if (config.signals.traces && !options.skipTelemetry) {
     telemetry = startTelemetry({ serviceName: resource.serviceName, attributes: resource.attributes, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.exporter, env });
   }
   // Log lines also go to Loki (OTLP) when OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set; the exporter is loaded only then.
-  const logsEndpoint = config.instrumented ? config.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT : undefined;
+  const logsEndpoint = config.signals.logs ? config.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT : undefined;
   const [{ createLogger }, { createMetrics }, { resumeCrashLoop }, { exitSoon, setLastWords }, module, shipping] = await Promise.all([
     import('./logger.ts'),
     import('./metrics.ts'),
@@ -43,13 +43,13 @@ export async function startService(defaultName: string, load: () => Promise<Serv
     load(),
     logsEndpoint ? import('./log-shipping.ts').then((m) => m.startLogShipping({ serviceName: resource.serviceName, attributes: resource.attributes, endpoint: logsEndpoint, env })) : undefined,
   ]);
-  const log = createLogger(resource.serviceName, config.instrumented ? config.LOG_LEVEL : 'warn', shipping?.stream);
+  const log = createLogger(resource.serviceName, config.signals.logs ? config.LOG_LEVEL : 'warn', shipping?.stream);
   if (resource.problem) log.warn(resource.problem);
   setLastWords(shipping ? () => shipping.shutdown(300) : undefined);
-  const metrics = createMetrics({ collectRuntime: config.instrumented });
+  const metrics = createMetrics({ collectRuntime: config.signals.metrics });
   const service = await module.build({ config, env, log, metrics });
   // CloudWatch metrics when AWS_ENDPOINT_URL is set (LocalStack); the SDK loads only then. Before listen: it adds a hook.
-  const cloudwatch = config.instrumented && env.AWS_ENDPOINT_URL ? (await import('./aws/cloudwatch.ts')).startCloudWatchMetrics({ app: service.app, service: resource.serviceName, env, log }) : undefined;
+  const cloudwatch = config.signals.metrics && env.AWS_ENDPOINT_URL ? (await import('./aws/cloudwatch.ts')).startCloudWatchMetrics({ app: service.app, service: resource.serviceName, env, log }) : undefined;
   // listen() answers with the bound address, which tells the real port when PORT=0.
   const url = await service.app.listen({ host: config.HOST, port: config.PORT });
   log.info({ url, instrumentation: config.SANDBOX_INSTRUMENTATION }, `${resource.serviceName} listening`);

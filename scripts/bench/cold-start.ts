@@ -31,19 +31,30 @@ export async function prometheusAloneMs(runs: number): Promise<number> {
   return median(times);
 }
 
-/** The whole native sandbox, in-process: startSandbox() until every component is ready. */
-export async function sandboxColdStartMs(runs: number): Promise<{ median: number; rssMiB: number }> {
+/** How long after start the idle resident set is read: start-up allocations settled, a few scrapes done. */
+const IDLE_AFTER_MS = 3000;
+
+/**
+ * The whole native sandbox, in-process: startSandbox() until every component is ready; then,
+ * idle for a few seconds, the resident set of every process it runs (the registry's children
+ * and the sandbox's own host process, which runs the supervisor and control API).
+ */
+export async function sandboxColdStartMs(runs: number): Promise<{ median: number; rssMiB: number; rssByProcess: { name: string; mib: number }[] }> {
   const times: number[] = [];
-  let rssMiB = 0;
+  let rssByProcess: { name: string; mib: number }[] = [];
   for (let i = 0; i < runs; i++) {
     const stateDir = mkdtempSync(join(tmpdir(), 'bench-sandbox-'));
     const t0 = performance.now();
     const sandbox = await startSandbox({ runtime: 'native', stateDir, portOffset: OFFSET });
     times.push(performance.now() - t0);
-    rssMiB = totalRssMiB(new PidRegistry(stateLayout(stateDir).pidsDir).entries().map((e) => e.pid));
+    if (i === runs - 1) {
+      await new Promise((r) => setTimeout(r, IDLE_AFTER_MS));
+      const entries = new PidRegistry(stateLayout(stateDir).pidsDir).entries();
+      rssByProcess = [...entries.map((e) => ({ name: e.name, mib: rssMiB(e.pid) })), { name: 'sandbox (this process)', mib: rssMiB(process.pid) }];
+    }
     await sandbox.stop();
   }
-  return { median: median(times), rssMiB };
+  return { median: median(times), rssMiB: rssByProcess.reduce((a, p) => a + p.mib, 0), rssByProcess };
 }
 
 /** What a user waits for: `sandbox up --detach` from the shell until it returns with all ready. */
@@ -72,15 +83,12 @@ export async function cliVersionMs(runs: number): Promise<number> {
   return median(times);
 }
 
-function totalRssMiB(pids: number[]): number {
-  let kib = 0;
-  for (const pid of pids) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      kib += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    } catch {
-      /* gone */
-    }
+
+function rssMiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+  } catch {
+    return 0; // gone
   }
-  return Math.round(kib / 1024);
 }

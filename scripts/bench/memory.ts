@@ -1,7 +1,7 @@
 import { stackComponents } from '../stack/catalog.ts';
 
-/** The design's memory goals: the native sandbox's resident set, and the docker stack's limits. */
-export const NATIVE_RSS_GOAL_MIB = 1024;
+/** The memory goals: the native sandbox's idle resident set (issue 15), and the docker stack's limits. */
+export const NATIVE_IDLE_RSS_GOAL_MIB = 400;
 export const DOCKER_LIMITS_GOAL_MIB = 2.5 * 1024;
 
 /** The docker runtime's memory limits (the catalog's memoryMiB, what every container gets). */

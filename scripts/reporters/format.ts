@@ -15,6 +15,21 @@ export function bounds(floor: number | null, ceiling: number | null): string {
   return floor !== null ? `floor ${seconds(floor)}` : `ceiling ${seconds(ceiling)}`;
 }
 
+/** `0.74× ceiling`; empty when there is no fraction. */
+export function ofCeilingText(fraction: number | null | undefined): string {
+  return fraction === null || fraction === undefined || !Number.isFinite(fraction) ? '' : `${fraction.toFixed(2)}× ceiling`;
+}
+
+/** One line per alert expectation with model bounds: `ServiceDown 3.2s = 0.74× ceiling (floor 2s, ceiling 4.3s)`. */
+export function alertBoundsLines(result: ScenarioResult): string[] {
+  return result.expectations
+    .filter((e) => e.kind === 'alert' && e.ceilingSeconds !== undefined)
+    .map((e) => {
+      const frac = ofCeilingText(e.ofCeiling);
+      return `${e.name} ${seconds(e.observedSeconds)}${frac ? ` = ${frac}` : ''} (floor ${seconds(e.floorSeconds)}, ceiling ${seconds(e.ceilingSeconds)})`;
+    });
+}
+
 export type OutcomeCounts = Record<Outcome, number>;
 
 export function countOutcomes(scenarios: readonly ScenarioResult[]): OutcomeCounts {

@@ -1,6 +1,6 @@
 import type { Outcome, Reporter, ScenarioResult, SuiteReport } from '../scenario/result.ts';
 import { escapeXml as esc } from './escape.ts';
-import { bounds, closingLine, countOutcomes, failureSummary, seconds } from './format.ts';
+import { bounds, closingLine, countOutcomes, failureSummary, ofCeilingText, seconds } from './format.ts';
 import { plotColors, renderTimelinePlot } from './plot.ts';
 import { writeReportFile } from './write-file.ts';
 
@@ -44,9 +44,10 @@ function summaryTable(scenarios: readonly ScenarioResult[]): string {
     const m = s.metrics;
     const b = bounds(m.detectionFloorSeconds, m.detectionCeilingSeconds);
     const nb = bounds(m.notificationFloorSeconds ?? null, m.notificationCeilingSeconds ?? null);
-    return `<tr><td><a href="#${anchor(i)}">${esc(s.name)}</a></td><td>${badge(s.outcome)}</td><td>${esc(seconds(m.mttdSeconds))}${b ? ` <span class="muted">(${esc(b)})</span>` : ''}</td><td>${esc(seconds(m.timeToNotifySeconds))}${nb ? ` <span class="muted">(${esc(nb)})</span>` : ''}</td><td>${esc(seconds(m.timeToRemediateSeconds))}</td><td>${esc(seconds(m.mttrSeconds))}</td><td>${esc(seconds(s.targets.mttdSeconds))} / ${esc(seconds(s.targets.mttrSeconds))}</td></tr>`;
+    const frac = ofCeilingText(m.mttdOfCeiling);
+    return `<tr><td><a href="#${anchor(i)}">${esc(s.name)}</a></td><td>${badge(s.outcome)}</td><td>${esc(seconds(m.mttdSeconds))}${frac ? ` = ${esc(frac)}` : ''}${b ? ` <span class="muted">(${esc(b)})</span>` : ''}</td><td>${esc(seconds(m.timeToNotifySeconds))}${nb ? ` <span class="muted">(${esc(nb)})</span>` : ''}</td><td>${esc(seconds(m.timeToRemediateSeconds))}</td><td>${esc(seconds(m.mttrSeconds))}</td><td>${esc(seconds(s.targets.mttdSeconds))} / ${esc(seconds(s.targets.mttrSeconds))}</td></tr>`;
   });
-  return `<table class="summary"><thead><tr><th>scenario</th><th>outcome</th><th>MTTD (floor–ceiling)</th><th>notify (floor–ceiling)</th><th>remediate</th><th>MTTR</th><th>targets MTTD / MTTR</th></tr></thead><tbody>
+  return `<table class="summary"><thead><tr><th>scenario</th><th>outcome</th><th>MTTD = ×ceiling (floor–ceiling)</th><th>notify (floor–ceiling)</th><th>remediate</th><th>MTTR</th><th>targets MTTD / MTTR</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>`;
 }
@@ -72,6 +73,7 @@ function metricCards(s: ScenarioResult): string {
   const detection = [
     m.detectionFloorSeconds !== null ? `floor ${seconds(m.detectionFloorSeconds)}` : '',
     m.detectionCeilingSeconds !== null ? `ceiling ${seconds(m.detectionCeilingSeconds)}` : '',
+    ofCeilingText(m.mttdOfCeiling),
     s.targets.mttdSeconds !== null ? `target ${seconds(s.targets.mttdSeconds)}` : '',
   ].filter(Boolean);
   const notification = [
@@ -96,9 +98,9 @@ function expectationTable(s: ScenarioResult): string {
   if (!s.expectations.length) return s.outcome === 'errored' || s.outcome === 'skipped' ? '' : '<p class="empty">No expectations were judged.</p>';
   const rows = s.expectations.map(
     (e) =>
-      `<tr class="${e.passed ? 'ok' : 'miss'}"><td>${e.passed ? '✓' : '✗'}</td><td>${esc(e.kind)}</td><td>${esc(e.name)}</td><td>${e.observedSeconds === null ? 'never' : esc(seconds(e.observedSeconds))}</td><td>${esc(seconds(e.withinSeconds))}</td><td>${esc(e.message)}</td></tr>`,
+      `<tr class="${e.passed ? 'ok' : 'miss'}"><td>${e.passed ? '✓' : '✗'}</td><td>${esc(e.kind)}</td><td>${esc(e.name)}</td><td>${e.observedSeconds === null ? 'never' : esc(seconds(e.observedSeconds))}</td><td>${esc(seconds(e.withinSeconds))}</td><td>${e.ceilingSeconds === undefined ? '' : esc(`${ofCeilingText(e.ofCeiling) || '—'} (${bounds(e.floorSeconds ?? null, e.ceilingSeconds)})`)}</td><td>${esc(e.message)}</td></tr>`,
   );
-  return `<table class="expectations"><thead><tr><th></th><th>kind</th><th>expectation</th><th>observed</th><th>within</th><th>message</th></tr></thead><tbody>
+  return `<table class="expectations"><thead><tr><th></th><th>kind</th><th>expectation</th><th>observed</th><th>within</th><th>×ceiling (floor–ceiling)</th><th>message</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>`;
 }

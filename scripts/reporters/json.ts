@@ -30,7 +30,8 @@ export interface ScenarioDocument {
   outcome: ScenarioResult['outcome'];
   durationSeconds: number;
   targets: ScenarioResult['targets'];
-  metrics: ScenarioMetrics;
+  /** mttdOfCeiling always written (null without a ceiling), like every other metric. */
+  metrics: ScenarioMetrics & { mttdOfCeiling: number | null };
   expectations: ExpectationResult[];
   timeline: TimelineDocumentEvent[];
   load?: ScenarioResult['load'];
@@ -77,6 +78,7 @@ function scenarioDocument(s: ScenarioResult): ScenarioDocument {
       detectionCeilingSeconds: num(m.detectionCeilingSeconds),
       notificationFloorSeconds: num(m.notificationFloorSeconds),
       notificationCeilingSeconds: num(m.notificationCeilingSeconds),
+      mttdOfCeiling: num(m.mttdOfCeiling),
     },
     expectations: s.expectations.map((e) => ({
       kind: e.kind,
@@ -85,6 +87,8 @@ function scenarioDocument(s: ScenarioResult): ScenarioDocument {
       observedSeconds: num(e.observedSeconds),
       withinSeconds: num(e.withinSeconds),
       message: e.message,
+      // alert expectations: the detection model's bounds and the observed time as a fraction of the ceiling
+      ...(e.floorSeconds !== undefined && e.ceilingSeconds !== undefined ? { floorSeconds: e.floorSeconds, ceilingSeconds: e.ceilingSeconds, ofCeiling: num(e.ofCeiling) } : {}),
     })),
     timeline: s.timeline.map(eventDocument),
     ...(s.load !== undefined ? { load: s.load } : {}),

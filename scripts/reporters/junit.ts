@@ -1,6 +1,6 @@
 import type { Reporter, ScenarioResult, SuiteReport } from '../scenario/result.ts';
 import { escapeXml, escapeXmlAttr, escapeXmlText } from './escape.ts';
-import { countOutcomes, expectationLine, failureSummary, seconds } from './format.ts';
+import { alertBoundsLines, countOutcomes, expectationLine, failureSummary, ofCeilingText, seconds } from './format.ts';
 import { writeReportFile } from './write-file.ts';
 
 export const JUNIT_REPORT_FILE = 'junit.xml';
@@ -61,9 +61,10 @@ function verdict(s: ScenarioResult): string[] {
 function systemOut(s: ScenarioResult): string {
   const m = s.metrics;
   const lines = [
-    `MTTD ${seconds(m.mttdSeconds)} (floor ${seconds(m.detectionFloorSeconds)}, ceiling ${seconds(m.detectionCeilingSeconds)}), ` +
+    `MTTD ${seconds(m.mttdSeconds)}${ofCeilingText(m.mttdOfCeiling) ? ` = ${ofCeilingText(m.mttdOfCeiling)}` : ''} (floor ${seconds(m.detectionFloorSeconds)}, ceiling ${seconds(m.detectionCeilingSeconds)}), ` +
       `notify ${seconds(m.timeToNotifySeconds)} (floor ${seconds(m.notificationFloorSeconds)}, ceiling ${seconds(m.notificationCeilingSeconds)}), remediate ${seconds(m.timeToRemediateSeconds)}, MTTR ${seconds(m.mttrSeconds)}`,
     ...s.expectations.map((e) => `${e.passed ? 'ok  ' : 'FAIL'} ${e.kind} ${e.name}: ${e.message}`),
+    ...alertBoundsLines(s).map((l) => `detection ${l}`),
     'timeline:',
     ...s.timeline.map((e) => `${e.t.toFixed(3).padStart(9)}s  ${e.at}  ${e.kind.padEnd(14)}  ${e.detail}`),
   ];

@@ -2,7 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { SandboxError } from '../core/errors.ts';
 import type { Outcome, Reporter, ScenarioResult, SuiteReport } from '../scenario/result.ts';
 import { escapeMarkdown as md } from './escape.ts';
-import { closingLine, countOutcomes, seconds } from './format.ts';
+import { closingLine, countOutcomes, ofCeilingText, seconds } from './format.ts';
 import { writeReportFile } from './write-file.ts';
 
 export const MARKDOWN_REPORT_FILE = 'report.md';
@@ -17,7 +17,7 @@ const OUTCOME: Record<Outcome, string> = { passed: '✅ passed', failed: '❌ fa
 
 /**
  * The suite as GitHub-flavoured Markdown: a verdict line and one table row per scenario, with
- * MTTD against its target and the configuration's detection ceiling, and what failed, in the
+ * MTTD against its target and the detection model's ceiling (and as a fraction of it), and what failed, in the
  * expectation's own words. Every string from a scenario, an alert or a remote system is escaped.
  */
 export function renderMarkdown(report: SuiteReport, options: { details?: boolean } = {}): string {
@@ -41,7 +41,8 @@ export function renderMarkdown(report: SuiteReport, options: { details?: boolean
 
 function row(s: ScenarioResult, details: boolean): string {
   const m = s.metrics;
-  const mttd = `${seconds(m.mttdSeconds)}${paren([s.targets.mttdSeconds !== null ? `target ${seconds(s.targets.mttdSeconds)}` : '', m.detectionCeilingSeconds !== null ? `ceiling ${seconds(m.detectionCeilingSeconds)}` : ''])}`;
+  const frac = ofCeilingText(m.mttdOfCeiling);
+  const mttd = `${seconds(m.mttdSeconds)}${frac ? ` = ${frac}` : ''}${paren([s.targets.mttdSeconds !== null ? `target ${seconds(s.targets.mttdSeconds)}` : '', m.detectionCeilingSeconds !== null ? `ceiling ${seconds(m.detectionCeilingSeconds)}` : ''])}`;
   const mttr = `${seconds(m.mttrSeconds)}${paren([s.targets.mttrSeconds !== null ? `target ${seconds(s.targets.mttrSeconds)}` : ''])}`;
   return `| ${md(s.name)} | ${OUTCOME[s.outcome]} | ${mttd} | ${seconds(m.timeToNotifySeconds)} | ${mttr} | ${problems(s, details)} |`;
 }

@@ -44,6 +44,10 @@ export const reportSchema = z
             detectionCeilingSeconds: seconds,
             notificationFloorSeconds: seconds,
             notificationCeilingSeconds: seconds,
+            mttdOfCeiling: z
+              .number()
+              .nullable()
+              .describe('mttdSeconds / detectionCeilingSeconds: 1 is the slowest the detection model allows; null without either'),
           })
           .describe('at the repeat percentile when the scenario has repeat:'),
         expectations: z.array(
@@ -54,6 +58,9 @@ export const reportSchema = z
             observedSeconds: seconds.describe('since the first fault start; null when it never held'),
             withinSeconds: seconds,
             message: z.string().describe('what was expected and what was observed'),
+            floorSeconds: z.number().min(0).optional().describe('alert expectations: the detection model\'s floor for this alert after this run\'s fault'),
+            ceilingSeconds: z.number().min(0).optional().describe('alert expectations: the detection model\'s ceiling'),
+            ofCeiling: z.number().nullable().optional().describe('observedSeconds / ceilingSeconds; null when the alert never fired'),
           }),
         ),
         timeline: z.array(

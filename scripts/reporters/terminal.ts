@@ -1,6 +1,6 @@
 import type { Outcome, Reporter, ScenarioResult, SuiteReport } from '../scenario/result.ts';
 import type { TimelineEvent, TimelineEventKind } from '../scenario/timeline.ts';
-import { bounds, closingLine, countOutcomes, expectationLine, failureSummary, seconds } from './format.ts';
+import { bounds, closingLine, countOutcomes, expectationLine, failureSummary, ofCeilingText, seconds } from './format.ts';
 
 /** What the terminal reporter writes to: process.stdout by default, a collector in tests. */
 export interface OutputStream {
@@ -93,7 +93,7 @@ export class TerminalReporter implements Reporter {
   onSuiteEnd(report: SuiteReport): void {
     const counts = countOutcomes(report.scenarios);
     const out: string[] = ['', `Summary (${report.runtime} runtime, ${report.scenarios.length} scenario${report.scenarios.length === 1 ? '' : 's'} in ${seconds(report.durationSeconds)})`];
-    if (report.scenarios.length) out.push(...this.table(report.scenarios));
+    if (report.scenarios.length) out.push(...this.table(report.scenarios), ...this.alertBounds(report.scenarios));
     for (const s of report.scenarios) out.push(...this.problems(s));
     // Attached stacks: what was left out of the verdict, so nobody wonders why a firing alert did not count.
     const background = [...new Set(report.scenarios.flatMap((s) => (s.backgroundAlerts ?? []).map((b) => `${b.alert} (${b.reason === 'firing-before-start' ? 'firing before the scenario' : 'not about the sandbox'})`)))];
@@ -108,11 +108,12 @@ export class TerminalReporter implements Reporter {
   }
 
   private table(scenarios: readonly ScenarioResult[]): string[] {
-    const header = ['scenario', 'outcome', 'MTTD (floor–ceiling)', 'notify (floor–ceiling)', 'remediate', 'MTTR', 'targets MTTD/MTTR'];
+    const header = ['scenario', 'outcome', 'MTTD = ×ceiling (floor–ceiling)', 'notify (floor–ceiling)', 'remediate', 'MTTR', 'targets MTTD/MTTR'];
     const rows = scenarios.map((s) => {
       const m = s.metrics;
       const b = bounds(m.detectionFloorSeconds, m.detectionCeilingSeconds);
-      const mttd = `${seconds(m.mttdSeconds)}${b ? ` (${b})` : ''}`;
+      const frac = ofCeilingText(m.mttdOfCeiling);
+      const mttd = `${seconds(m.mttdSeconds)}${frac ? ` = ${frac}` : ''}${b ? ` (${b})` : ''}`;
       const nb = bounds(m.notificationFloorSeconds ?? null, m.notificationCeilingSeconds ?? null);
       const notify = `${seconds(m.timeToNotifySeconds)}${nb ? ` (${nb})` : ''}`;
       const [, color] = outcomeLabel[s.outcome];
@@ -129,6 +130,23 @@ export class TerminalReporter implements Reporter {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i]!).length)));
     const fmt = (cells: string[]) => `  ${cells.map((c, i) => c + ' '.repeat(widths[i]! - visible(c).length)).join('  ')}`.trimEnd();
     return [this.paint('bold', fmt(header)), ...rows.map(fmt)];
+  }
+
+  /**
+   * Every alert expectation against the detection model's bounds: the time it was seen firing
+   * as a fraction of its ceiling (over 1: slower than the configuration explains).
+   */
+  private alertBounds(scenarios: readonly ScenarioResult[]): string[] {
+    const rows = scenarios.flatMap((s) =>
+      s.expectations
+        .filter((e) => e.kind === 'alert' && e.ceilingSeconds !== undefined)
+        .map((e) => {
+          const frac = ofCeilingText(e.ofCeiling);
+          const late = e.ofCeiling !== null && e.ofCeiling !== undefined && e.ofCeiling > 1;
+          return `  ${s.name}  ${e.name}  ${seconds(e.observedSeconds)}${frac ? ` = ${this.paint(late ? 'yellow' : undefined, frac)}` : ''}  (floor ${seconds(e.floorSeconds)}, ceiling ${seconds(e.ceilingSeconds)})`;
+        }),
+    );
+    return rows.length > 0 ? ['', this.paint('bold', 'Detection per alert (seen firing, as a fraction of the modelled ceiling)'), ...rows] : [];
   }
 
   /** Missed targets stand out; detection slower than the configuration's ceiling is a warning. */

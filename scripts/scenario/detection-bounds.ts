@@ -3,8 +3,9 @@ import { basename, dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { parseDuration } from '../core/duration.ts';
 import { SandboxError } from '../core/errors.ts';
+import { modelAlert, type AlertModel, type DetectionContext, type ModelRule, type Term } from './detection-model.ts';
+import { detectionContext } from './detection-context.ts';
 import { matchesName, matcherText, type NameMatcher, type Scenario } from './model.ts';
-import { primaryAlert } from './verdict.ts';
 
 export interface DetectionConfig {
   scrapeSeconds: number;
@@ -19,6 +20,10 @@ export interface DetectionConfig {
   ruleLabels: Map<string, Record<string, string>>;
   /** Alertmanager's routing tree, with its grouping timers. */
   alertmanager: AlertmanagerRoute;
+  /** Every rule, recording and alerting, with its group's interval and its place in it: the detection model's input. */
+  rules: ModelRule[];
+  /** Scrape intervals of the jobs that set their own. */
+  jobScrapeSeconds: Record<string, number>;
   /**
    * Attached stacks: the names under which each Alertmanager receiver delivers to the sandbox's
    * notification sink (the sink records the name in its URL path, /webhook/<name>), so that an
@@ -50,7 +55,9 @@ export interface LabelMatcher {
 export const ALERTMANAGER_DEFAULT_GROUP_WAIT_SECONDS = 30;
 export const ALERTMANAGER_DEFAULT_GROUP_INTERVAL_SECONDS = 300;
 
-type RuleFile = { groups?: { rules?: { alert?: string; for?: string; labels?: Record<string, unknown> }[] }[] } | null;
+type RuleFile = {
+  groups?: { name?: string; interval?: string; rules?: { alert?: string; record?: string; expr?: unknown; for?: string; labels?: Record<string, unknown> }[] }[];
+} | null;
 type PrometheusYaml = {
   global?: { scrape_interval?: string; evaluation_interval?: string; external_labels?: Record<string, unknown> };
   scrape_configs?: { job_name?: string; scrape_interval?: string }[];
@@ -79,15 +86,24 @@ export function readDetectionConfig(
   const config = parse(readFileSync(join(prometheusConfigDir, 'prometheus.yml'), 'utf8')) as PrometheusYaml;
   const ruleFor = new Map<string, number>();
   const ruleLabels = new Map<string, Record<string, string>>();
+  const rules: ModelRule[] = [];
   const external = staticLabels(config?.global?.external_labels);
+  const evaluationSeconds = parseDuration(config?.global?.evaluation_interval ?? '1m') ?? 60;
   const files = [...listYaml(join(prometheusConfigDir, 'rules')), ...listYaml(join(prometheusConfigDir, 'scenario-rules')), ...extraRuleFiles];
   for (const file of files) {
     const doc = readRuleFile(file);
-    for (const group of doc?.groups ?? []) {
-      for (const rule of group.rules ?? []) {
+    for (const [g, group] of (doc?.groups ?? []).entries()) {
+      const interval = group.interval ? (parseDuration(group.interval) ?? evaluationSeconds) : evaluationSeconds;
+      for (const [index, rule] of (group.rules ?? []).entries()) {
+        const forSeconds = rule.for ? (parseDuration(rule.for) ?? 0) : 0;
+        const labels = staticLabels(rule.labels);
+        const name = rule.alert ?? rule.record;
+        if (name === undefined) continue;
+        // Group names are unique per file, not across files.
+        rules.push({ kind: rule.alert ? 'alert' : 'record', name, expr: String(rule.expr ?? ''), forSeconds, labels, group: `${file}#${group.name ?? g}`, intervalSeconds: interval, index });
         if (!rule.alert) continue;
-        ruleFor.set(rule.alert, rule.for ? (parseDuration(rule.for) ?? 0) : 0);
-        ruleLabels.set(rule.alert, { ...external, ...staticLabels(rule.labels) });
+        ruleFor.set(rule.alert, forSeconds);
+        ruleLabels.set(rule.alert, { ...external, ...labels });
       }
     }
   }
@@ -99,11 +115,22 @@ export function readDetectionConfig(
   }
   return {
     scrapeSeconds: parseDuration(config?.global?.scrape_interval ?? '1m') ?? 60,
-    evaluationSeconds: parseDuration(config?.global?.evaluation_interval ?? '1m') ?? 60,
+    evaluationSeconds,
     ruleFor,
     ruleLabels,
     alertmanager: parseAlertmanagerRoutes(readFileSync(amFile, 'utf8'), amFile),
+    rules,
+    jobScrapeSeconds: jobScrapeIntervals(config),
   };
+}
+
+function jobScrapeIntervals(config: PrometheusYaml): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const job of config?.scrape_configs ?? []) {
+    const s = job.scrape_interval ? parseDuration(job.scrape_interval) : null;
+    if (job.job_name && s !== null) out[job.job_name] = s;
+  }
+  return out;
 }
 
 /** A rule file's YAML; an unreadable one (an alias bomb, not YAML) names the file. */
@@ -233,15 +260,23 @@ export async function readDetectionConfigFromApi(prometheusUrl: string, alertman
   };
   const prom = async <T>(path: string) => (await get<{ data: T }>('Prometheus', prometheusUrl, path)).data;
   const config = parse((await prom<{ yaml: string }>('/api/v1/status/config')).yaml) as PrometheusYaml;
-  const rules = await prom<{ groups: { rules: { type: string; name: string; duration?: number; labels?: Record<string, string> }[] }[] }>('/api/v1/rules?type=alert');
+  // Recording rules too: the detection model follows an alert through the rules it reads.
+  const api = await prom<{
+    groups: { name: string; file?: string; interval?: number; rules: { type: string; name: string; query?: string; duration?: number; labels?: Record<string, string> }[] }[];
+  }>('/api/v1/rules');
   const external = staticLabels(config?.global?.external_labels);
+  const evaluationSeconds = parseDuration(config?.global?.evaluation_interval ?? '1m') ?? 60;
   const ruleFor = new Map<string, number>();
   const ruleLabels = new Map<string, Record<string, string>>();
-  for (const g of rules.groups) {
-    for (const r of g.rules) {
-      if (r.type !== 'alerting') continue;
+  const rules: ModelRule[] = [];
+  for (const g of api.groups) {
+    for (const [index, r] of g.rules.entries()) {
+      const labels = staticLabels(r.labels);
+      const kind = r.type === 'alerting' ? 'alert' : 'record';
+      rules.push({ kind, name: r.name, expr: r.query ?? '', forSeconds: r.duration ?? 0, labels, group: `${g.file ?? ''}#${g.name}`, intervalSeconds: g.interval ?? evaluationSeconds, index });
+      if (kind !== 'alert') continue;
       ruleFor.set(r.name, r.duration ?? 0);
-      ruleLabels.set(r.name, { ...external, ...staticLabels(r.labels) });
+      ruleLabels.set(r.name, { ...external, ...labels });
     }
   }
   const status = await get<{ config?: { original?: string } }>('Alertmanager', alertmanagerUrl, '/api/v2/status');
@@ -255,10 +290,12 @@ export async function readDetectionConfigFromApi(prometheusUrl: string, alertman
   const servicesJob = config?.scrape_configs?.find((j) => j.job_name === 'sample-services');
   return {
     scrapeSeconds: parseDuration(servicesJob?.scrape_interval ?? config?.global?.scrape_interval ?? '1m') ?? 60,
-    evaluationSeconds: parseDuration(config?.global?.evaluation_interval ?? '1m') ?? 60,
+    evaluationSeconds,
     ruleFor,
     ruleLabels,
     alertmanager: parseAlertmanagerRoutes(status.config.original, `Alertmanager at ${alertmanagerUrl}`),
+    rules,
+    jobScrapeSeconds: jobScrapeIntervals(config),
   };
 }
 
@@ -272,12 +309,18 @@ function listYaml(dir: string): string[] {
   }
 }
 
-/** Seconds from the first fault's start, for a rule that reacts to one sample. */
+/** Seconds from the first fault's start (scenario/detection-model.ts says how each term arises). */
 export interface DetectionBounds {
-  /** The alert cannot fire sooner: `for` rounded up to the evaluation interval. */
+  /** The alert cannot be seen firing sooner. */
   floor: number;
-  /** It fires at the latest one scrape, one evaluation and `for` after the fault. */
+  /** It is seen firing at the latest this long after the fault's start. */
   ceiling: number;
+  /** What the bounds are made of, term by term (the floor and ceiling are their sums). */
+  terms: Term[];
+  /** History the rule's baselines need before the fault. */
+  historyNeededSeconds: number;
+  /** Set when the fault cannot make the rule fire (its error ratio is under the threshold, ...). */
+  neverFires?: string;
   /** Its first delivery at any receiver (time to notify): see notificationBounds. */
   notification: NotificationBounds;
 }
@@ -300,23 +343,24 @@ export interface NotificationBounds {
   groupIntervalSeconds: number;
 }
 
+/** No scenario: the fault moves every signal, at once, by an unknown amount; history unbounded. */
+export const NO_CONTEXT: DetectionContext = { effect: null, historySeconds: null, requestRate: 0, predictShare: 1 };
+
 /**
- * For a rule that reacts to one sample: it cannot fire before `for` has elapsed on the
- * evaluation grid (floor), and fires at the latest one scrape, one evaluation and `for` after
- * the fault (ceiling). With the notification bounds of its first delivery at any receiver.
+ * The bounds of an alert (with `labels`, as an expectation names them) after the fault that
+ * `context` describes (detectionContext(scenario)): the detection model's floor and ceiling,
+ * with the notification bounds of its first delivery at any receiver.
  */
-export function detectionBounds(config: DetectionConfig, alert: NameMatcher): DetectionBounds | null {
-  const bounds = alertBounds(config, alert);
-  return bounds && { floor: bounds.floor, ceiling: bounds.ceiling, notification: notificationBounds(config, alert)! };
+export function detectionBounds(config: DetectionConfig, alert: NameMatcher, labels: Record<string, string> = {}, context: DetectionContext = NO_CONTEXT): DetectionBounds | null {
+  const bounds = alertBounds(config, alert, labels, context);
+  return bounds && { floor: bounds.floor, ceiling: bounds.ceiling, terms: bounds.terms, historyNeededSeconds: bounds.historyNeededSeconds, ...(bounds.neverFires ? { neverFires: bounds.neverFires } : {}), notification: notificationBounds(config, alert, undefined, context, labels)! };
 }
 
-function alertBounds(config: DetectionConfig, alert: NameMatcher): { name: string; floor: number; ceiling: number } | null {
+function alertBounds(config: DetectionConfig, alert: NameMatcher, labels: Record<string, string>, context: DetectionContext): (AlertModel & { name: string }) | null {
   const name = [...config.ruleFor.keys()].find((n) => matchesName(alert, n));
   if (name === undefined) return null;
-  const forSeconds = config.ruleFor.get(name)!;
-  const ev = config.evaluationSeconds;
-  const floor = forSeconds === 0 ? 0 : Math.ceil(forSeconds / ev - 1e-9) * ev;
-  return { name, floor, ceiling: config.scrapeSeconds + ev + forSeconds };
+  const model = modelAlert(config, (n) => matchesName(alert, n), labels, context);
+  return model && { ...model, name };
 }
 
 /**
@@ -327,11 +371,17 @@ function alertBounds(config: DetectionConfig, alert: NameMatcher): { name: strin
  * the one with the shortest timers counts, so that a target is never rejected that one of them
  * could meet. Null when no rule defines the alert.
  */
-export function notificationBounds(config: DetectionConfig, alert: NameMatcher, receiver?: string): NotificationBounds | null {
-  const bounds = alertBounds(config, alert);
+export function notificationBounds(
+  config: DetectionConfig,
+  alert: NameMatcher,
+  receiver?: string,
+  context: DetectionContext = NO_CONTEXT,
+  labels: Record<string, string> = {},
+): NotificationBounds | null {
+  const bounds = alertBounds(config, alert, labels, context);
   if (!bounds) return null;
-  const labels = { ...config.ruleLabels.get(bounds.name), alertname: bounds.name };
-  const matched = matchRoutes(config.alertmanager, labels);
+  const alertLabels = { ...config.ruleLabels.get(bounds.name), alertname: bounds.name };
+  const matched = matchRoutes(config.alertmanager, alertLabels);
   // Attached: only a receiver that delivers to the sink under that name can be observed (a team's
   // own receiver of the same name pages elsewhere), and "any receiver" means any the sink hears.
   const sink = config.sinkNames;
@@ -362,27 +412,38 @@ export function checkDetectionBudget(scenario: Scenario, config: DetectionConfig
   const warnings: string[] = [];
   const problems: string[] = [];
   const reported = new Set<string>();
+  const context = detectionContext(scenario);
   const undefinedAlert = (name: string, located: (text: string) => string) => {
     if (reported.has(name)) return;
     reported.add(name);
     problems.push(located(`alert ${name} is not defined by any loaded rule file (known: ${[...config.ruleFor.keys()].sort().join(', ') || 'none'})`));
   };
+  const historyWarned = new Set<string>();
   for (const [i, exp] of scenario.expectations.entries()) {
     const where = scenario.locations?.expect[i];
     const located = (text: string) => (where ? `${where}: ${text}` : text);
     if (exp.kind === 'alert') {
       const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
-      const bounds = detectionBounds(config, exp.alert);
+      const bounds = detectionBounds(config, exp.alert, exp.labels, context);
       const name = matcherText(exp.alert);
       if (!bounds) {
         undefinedAlert(name, located);
         continue;
       }
+      if (bounds.neverFires) warnings.push(`alert ${name}: the detection model expects it never to fire: ${bounds.neverFires}`);
+      const available = context.historySeconds ? context.historySeconds.min + (context.effect?.onset.min ?? 0) : Infinity;
+      if (bounds.historyNeededSeconds > available && !historyWarned.has(name)) {
+        historyWarned.add(name);
+        warnings.push(
+          `alert ${name}: its rule compares with a baseline that needs ${bounds.historyNeededSeconds}s of history before the fault, ` +
+            `but the scenario gives it about ${round(available)}s (history is forgotten before every scenario): start the fault later`,
+        );
+      }
       if (within === null) continue;
       if (within < bounds.floor) {
-        problems.push(located(`alert ${name} must fire within ${within}s, but its rule cannot fire sooner than ${bounds.floor}s (its \`for\` on a ${config.evaluationSeconds}s evaluation interval)`));
+        problems.push(located(`alert ${name} must fire within ${within}s, but it cannot be seen firing sooner than ${bounds.floor}s: ${explainTerms(bounds.terms, 'min')}`));
       } else if (within < bounds.ceiling) {
-        warnings.push(`alert ${name}: target ${within}s is below the detection ceiling ${bounds.ceiling}s (scrape + evaluation + for): the scenario may be flaky`);
+        warnings.push(`alert ${name}: target ${within}s is below the detection ceiling ${bounds.ceiling}s (${explainTerms(bounds.terms, 'max')}): the scenario may be flaky`);
       }
     } else if (exp.kind === 'notification') {
       // The same default the verdict judges it by (verdict.ts): targets.mttd.
@@ -390,7 +451,7 @@ export function checkDetectionBudget(scenario: Scenario, config: DetectionConfig
       // Attached, and nothing delivers to the sink under that name: no bound to judge; the
       // routing check (scenario/attached/routing.ts) says what to add.
       if (config.sinkNames && ![...config.sinkNames.values()].some((names) => names.includes(exp.receiver))) continue;
-      const bounds = notificationBounds(config, exp.alert, exp.receiver);
+      const bounds = notificationBounds(config, exp.alert, exp.receiver, context);
       const name = matcherText(exp.alert);
       if (!bounds) {
         undefinedAlert(name, located);
@@ -408,7 +469,7 @@ export function checkDetectionBudget(scenario: Scenario, config: DetectionConfig
       } else if (within < bounds.ceiling) {
         warnings.push(
           `notification of ${name} to ${exp.receiver}: target ${within}s is below the notification ceiling ${bounds.ceiling}s ` +
-            `(scrape + evaluation + for + ${wait}): the scenario may be flaky`,
+            `(the alert's ceiling ${round(bounds.ceiling - bounds.groupWaitSeconds)}s + ${wait}): the scenario may be flaky`,
         );
       }
     }
@@ -416,10 +477,18 @@ export function checkDetectionBudget(scenario: Scenario, config: DetectionConfig
   if (problems.length > 0) {
     throw new SandboxError('INVALID_SCENARIO', `${scenario.file}: impossible expectations`, {
       details: problems,
-      hint: 'raise the target, lower the rule\'s `for` (or the route\'s group_wait), or fix the alert name',
+      hint: 'raise the target, lower the rule\'s `for` or window (or the route\'s group_wait), or fix the alert name',
     });
   }
   return { warnings };
+}
+
+/** "onset 0.5s (the first restart) + scrape 1s + ...": the terms that are not zero. */
+export function explainTerms(terms: readonly Term[], which: 'min' | 'max'): string {
+  return terms
+    .filter((t) => t[which] > 0)
+    .map((t) => `${t.what} ${round(t[which])}s`)
+    .join(' + ') || 'no delay';
 }
 
 const round = (s: number) => Math.round(s * 1000) / 1000;

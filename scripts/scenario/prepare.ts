@@ -21,7 +21,8 @@ import { fetchAlerts } from './observers/alerts.ts';
  * baselines and traffic averages would otherwise carry one scenario's incident into the next
  * (a 1d/2h burn pair lasts 12 minutes even at the sandbox's 120x time scale).
  */
-export async function resetSandbox(conn: SandboxConnection, options: { remediation: boolean; cleanTimeoutMs?: number }): Promise<void> {
+/** Returns when (performance.now()) Prometheus' history was forgotten; null on an attached stack, whose history is kept. */
+export async function resetSandbox(conn: SandboxConnection, options: { remediation: boolean; cleanTimeoutMs?: number }): Promise<number | null> {
   const status = await conn.status();
   const byName = new Map(status.components.map((c) => [c.name, c]));
   const headers = authHeaders(conn.chaosToken);
@@ -59,7 +60,12 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
   // Let in-flight requests of the last run drain before the history they leave is forgotten.
   await new Promise((r) => setTimeout(r, 1000));
   // An attached Prometheus is the team's: its history is not ours to delete.
-  if (conn.runtime !== 'attached') await forgetHistory(conn, byName.get('alertmanager')?.url);
+  let forgotAt: number | null = null;
+  if (conn.runtime !== 'attached') {
+    await forgetHistory(conn, byName.get('alertmanager')?.url);
+    // The restarted Prometheus is ready (its TSDB empty) when the control API answers.
+    forgotAt = performance.now();
+  }
 
   const deadline = Date.now() + (options.cleanTimeoutMs ?? 30_000);
   // An attached Prometheus evaluates the team's rules too: only alerts about the sandbox's
@@ -88,6 +94,7 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
     await setDryRun(controller, !options.remediation, conn.chaosToken);
   }
   if (sink) await fetch(`${sink}/deliveries`, { method: 'DELETE', headers }).then((r) => r.body?.cancel());
+  return forgotAt;
 }
 
 /**

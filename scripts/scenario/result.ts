@@ -18,6 +18,11 @@ export interface ExpectationResult {
   withinSeconds: number | null;
   /** Names what was expected and what was observed. */
   message: string;
+  /** `alert` expectations: the detection model's bounds for this alert after this run's fault (detection-model.ts). */
+  floorSeconds?: number;
+  ceilingSeconds?: number;
+  /** observedSeconds / ceilingSeconds: 1 is the slowest the configuration allows; null when it never fired. */
+  ofCeiling?: number | null;
 }
 
 export interface ScenarioMetrics {
@@ -30,6 +35,8 @@ export interface ScenarioMetrics {
   /** The same for the first notification: + group_wait of the route (detection-bounds.ts). */
   notificationFloorSeconds: number | null;
   notificationCeilingSeconds: number | null;
+  /** mttdSeconds / detectionCeilingSeconds (absent in reports written before it existed). */
+  mttdOfCeiling?: number | null;
 }
 
 export interface ScenarioResult {

@@ -7,7 +7,8 @@ import type { LoadSummary } from '../load/profile.ts';
 import { predictBodies } from '../load/payloads.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { detectionBounds, type DetectionConfig } from './detection-bounds.ts';
-import { backendsOf, type FaultSpec, type Scenario } from './model.ts';
+import { detectionContext } from './detection-context.ts';
+import { backendsOf, type FaultSpec, type NameMatcher, type Scenario } from './model.ts';
 import { observeCorrelation, observeLogs, observeTrace } from './observers/lgtm.ts';
 import { findStackComponent } from '../stack/catalog.ts';
 import type { ComponentStatus } from '../runtime/types.ts';
@@ -47,6 +48,10 @@ export async function runScenarioOnce(conn: SandboxConnection, scenario: Scenari
   let loadSummary: LoadSummary | undefined;
   let uninstallRules: (() => Promise<void>) | undefined;
   let error: SandboxError | undefined;
+  // When the reset forgot Prometheus' history (null: it is not ours, attached), and how much
+  // history there was when the scenario started: burn-rate windows fill from there.
+  let forgotAt: number | null = null;
+  let historyAtStart: number | null | undefined;
 
   try {
     const components = (await conn.status()).components;
@@ -57,7 +62,7 @@ export async function runScenarioOnce(conn: SandboxConnection, scenario: Scenari
     for (const n of need) {
       if (!urls[n]) throw new SandboxError('COMPONENT_DIED', `scenario ${scenario.name} needs ${n}, which this sandbox does not run`);
     }
-    await resetSandbox(conn, { remediation: options.remediation });
+    forgotAt = await resetSandbox(conn, { remediation: options.remediation });
     // An attached Prometheus is the team's: its configuration is not ours to change.
     if (conn.runtime !== 'attached') {
       uninstallRules = await installRunConfig(conn, scenario.ruleFiles, `${scenario.name}-${randomBytes(3).toString('hex')}`);
@@ -95,6 +100,7 @@ export async function runScenarioOnce(conn: SandboxConnection, scenario: Scenari
     timeline = new TimelineRecorder();
     const onEvent = options.onEvent;
     if (onEvent) timeline.subscribe((e) => onEvent(scenario.name, e));
+    historyAtStart = forgotAt === null ? null : (performance.now() - forgotAt) / 1000;
     timeline.record({ kind: 'scenario-start', scenario: scenario.name });
     // Fault windows as Grafana annotations where Grafana is ready; nothing where it does not run.
     const annotator = grafanaFaultAnnotator(components, { scenario: scenario.name, timeline });
@@ -178,8 +184,10 @@ export async function runScenarioOnce(conn: SandboxConnection, scenario: Scenari
   }
 
   const primary = primaryAlert(scenario);
-  const bounds = primary ? detectionBounds(options.detection, primary.alert) : null;
-  const expectations = error ? [] : [...evaluateExpectations(scenario, timeline.events), ...targetChecks(scenario, timeline)];
+  const context = detectionContext(scenario, historyAtStart);
+  const boundsOf = (e: { alert: NameMatcher; labels: Record<string, string> }) => detectionBounds(options.detection, e.alert, e.labels, context);
+  const bounds = primary ? boundsOf(primary) : null;
+  const expectations = error ? [] : [...evaluateExpectations(scenario, timeline.events, boundsOf), ...targetChecks(scenario, timeline)];
   const result: ScenarioResult = {
     name: scenario.name,
     file: scenario.file,
@@ -302,11 +310,11 @@ function observationWindow(scenario: Scenario): number {
 
 /**
  * Stop early once every expectation holds and nothing is left to watch for; a scenario that
- * asserts noOtherAlerts must run its whole length.
+ * asserts noOtherAlerts must run its whole length. A scenario without faults (traffic-drop:
+ * the load itself changes) settles the same way: its `within`s count from the start.
  */
 function allSettled(scenario: Scenario, timeline: TimelineRecorder): boolean {
   if (scenario.expectations.some((e) => e.kind === 'noOtherAlerts' && e.enabled)) return false;
-  if (scenario.faults.length === 0) return false;
   const results = evaluateExpectations(scenario, timeline.events);
   return results.length > 0 && results.every((r) => r.passed) && targetChecks(scenario, timeline).every((r) => r.passed);
 }

@@ -71,12 +71,26 @@ export function computeMetrics(
     mttrSeconds: primary ? since(firstResolved(timeline, primary.alert, primary.labels)) : null,
     detectionFloorSeconds: bounds?.floor ?? null,
     detectionCeilingSeconds: bounds?.ceiling ?? null,
+    mttdOfCeiling: ofCeiling(primary ? since(firstFiring(timeline, primary.alert, primary.labels)) : null, bounds?.ceiling ?? null),
     notificationFloorSeconds: bounds?.notification?.floor ?? null,
     notificationCeilingSeconds: bounds?.notification?.ceiling ?? null,
   };
 }
 
-export function evaluateExpectations(scenario: Scenario, timeline: readonly TimelineEvent[]): ExpectationResult[] {
+/** observed / ceiling, to 2 decimals; null when either is missing. */
+export function ofCeiling(observed: number | null, ceiling: number | null): number | null {
+  return observed === null || ceiling === null || ceiling <= 0 ? null : Math.round((observed / ceiling) * 100) / 100;
+}
+
+/**
+ * `boundsOf`: the detection model's bounds of an alert expectation (runner.ts), reported with
+ * its result as floor, ceiling and the observed time as a fraction of the ceiling.
+ */
+export function evaluateExpectations(
+  scenario: Scenario,
+  timeline: readonly TimelineEvent[],
+  boundsOf?: (e: Extract<Expectation, { kind: 'alert' }>) => { floor: number; ceiling: number } | null,
+): ExpectationResult[] {
   const t0 = originSeconds(timeline);
   const since = (e: { t: number } | undefined) => (e ? round(e.t - t0) : null);
   const judge = (kind: ExpectationResult['kind'], name: string, observed: number | null, within: number | null, what: string, missing: string): ExpectationResult => {
@@ -97,7 +111,9 @@ export function evaluateExpectations(scenario: Scenario, timeline: readonly Time
         const within = exp.withinSeconds ?? scenario.targets.mttdSeconds;
         const name = matcherText(exp.alert);
         const labelText = Object.keys(exp.labels).length ? ` ${JSON.stringify(exp.labels)}` : '';
-        results.push(judge('alert', name, since(firstFiring(timeline, exp.alert, exp.labels)), within, `alert ${name}${labelText} firing`, firingSummary(timeline, exp.alert, exp.labels)));
+        const result = judge('alert', name, since(firstFiring(timeline, exp.alert, exp.labels)), within, `alert ${name}${labelText} firing`, firingSummary(timeline, exp.alert, exp.labels));
+        const b = boundsOf?.(exp);
+        results.push(b ? { ...result, floorSeconds: b.floor, ceilingSeconds: b.ceiling, ofCeiling: ofCeiling(result.observedSeconds, b.ceiling) } : result);
         break;
       }
       case 'notification': {

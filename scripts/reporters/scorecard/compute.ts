@@ -39,7 +39,15 @@ export interface Scorecard {
   baseline: { runs: number; falsePositives: number; alerts: Record<string, number> };
   /** MTTD per alert over every fault-scenario run in which the scenario expected it. */
   mttdByAlert: Record<string, Spread>;
+  /**
+   * The same MTTDs as fractions of their run's modelled ceiling (the alert expectations' ofCeiling,
+   * detection-model.ts): 1 is the slowest the rules explain, over 1 a slow sandbox.
+   */
+  ofCeilingByAlert: Record<string, Spread>;
 }
+
+const bySortedName = (samples: Map<string, number[]>): Record<string, Spread> =>
+  Object.fromEntries([...samples].sort(([a], [b]) => a.localeCompare(b)).map(([a, v]) => [a, spread(v)]));
 
 const firings = (timeline: readonly TimelineEvent[]) => timeline.filter((e): e is EventOf<'alert-firing'> => e.kind === 'alert-firing');
 
@@ -56,6 +64,7 @@ export function computeScorecard(scenarios: readonly Scenario[], results: readon
   const alertNames = new Set<string>();
   const rows: ScenarioRow[] = [];
   const mttdSamples = new Map<string, number[]>();
+  const ofCeilingSamples = new Map<string, number[]>();
   const coverage = { detectedRuns: 0, runs: 0 };
   const precision = { expected: 0, fired: 0, unexpected: {} as Record<string, number> };
   const baseline = { runs: 0, falsePositives: 0, alerts: {} as Record<string, number> };
@@ -93,6 +102,12 @@ export function computeScorecard(scenarios: readonly Scenario[], results: readon
           } else precision.unexpected[alert] = (precision.unexpected[alert] ?? 0) + 1;
         }
       }
+      if (!isBaseline) {
+        for (const e of r.expectations) {
+          if (e.kind !== 'alert' || typeof e.ofCeiling !== 'number') continue;
+          ofCeilingSamples.set(e.name, [...(ofCeilingSamples.get(e.name) ?? []), e.ofCeiling]);
+        }
+      }
       if (isBaseline) baseline.runs++;
       else {
         coverage.runs++;
@@ -118,6 +133,7 @@ export function computeScorecard(scenarios: readonly Scenario[], results: readon
     coverage: { ...coverage, ratio: ratio(coverage.detectedRuns, coverage.runs) },
     precision: { ...precision, ratio: ratio(precision.expected, precision.fired) },
     baseline,
-    mttdByAlert: Object.fromEntries([...mttdSamples].sort(([a], [b]) => a.localeCompare(b)).map(([a, v]) => [a, spread(v)])),
+    mttdByAlert: bySortedName(mttdSamples),
+    ofCeilingByAlert: bySortedName(ofCeilingSamples),
   };
 }

@@ -23,8 +23,12 @@ export function renderScorecardHtml(card: Scorecard): string {
       return `<tr><th>${esc(r.scenario)}<div class="muted">${esc(r.faults.join(', ') || 'no fault (baseline)')}</div></th><td>${r.passedRuns}/${r.runs}</td>${cells}</tr>`;
     })
     .join('\n');
+  const frac = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
   const mttd = Object.entries(card.mttdByAlert)
-    .map(([a, s]) => `<tr><td>${esc(a)}</td><td>${s.samples}</td><td>${sec(s.p50)}</td><td>${sec(s.p95)}</td><td>${sec(s.max)}</td></tr>`)
+    .map(([a, s]) => {
+      const f = card.ofCeilingByAlert[a];
+      return `<tr><td>${esc(a)}</td><td>${s.samples}</td><td>${sec(s.p50)}</td><td>${sec(s.p95)}</td><td>${sec(s.max)}</td><td>${f ? `${frac(f.p50)} / ${frac(f.max)}` : '—'}</td></tr>`;
+    })
     .join('');
   const noise = Object.entries(card.precision.unexpected)
     .map(([a, n]) => `${esc(a)} ×${n}`)
@@ -48,7 +52,8 @@ export function renderScorecardHtml(card: Scorecard): string {
 ${rows}
 </tbody></table>
 <h2>MTTD per alert</h2>
-<table><thead><tr><th>alert</th><th>samples</th><th>p50</th><th>p95</th><th>max</th></tr></thead><tbody>${mttd || '<tr><td colspan="5">no expected alert fired</td></tr>'}</tbody></table>
+<p class="muted">The last column is MTTD as a fraction of the detection model's ceiling for that run (p50 / max): 1 is the slowest the rules explain; over 1, the sandbox was slow, not the rule.</p>
+<table><thead><tr><th>alert</th><th>samples</th><th>p50</th><th>p95</th><th>max</th><th>×ceiling p50 / max</th></tr></thead><tbody>${mttd || '<tr><td colspan="6">no expected alert fired</td></tr>'}</tbody></table>
 </body></html>
 `;
 }

@@ -46,7 +46,12 @@ export class ScorecardReporter implements Reporter {
       `detection coverage ${pct(card.coverage.ratio)} (${card.coverage.detectedRuns}/${card.coverage.runs} fault runs)`,
       `precision          ${pct(card.precision.ratio)} (${card.precision.expected}/${card.precision.fired} firings expected)`,
       `baseline           ${card.baseline.falsePositives} false positive(s) in ${card.baseline.runs} run(s)`,
-      ...Object.entries(card.mttdByAlert).map(([alert, s]) => `MTTD ${alert.padEnd(26)} p50 ${s.p50?.toFixed(1)}s  p95 ${s.p95?.toFixed(1)}s  (${s.samples} runs)`),
+      ...Object.entries(card.mttdByAlert).map(([alert, s]) => {
+        // MTTD as a fraction of the modelled ceiling (issue 15): p50 and the worst run.
+        const f = card.ofCeilingByAlert[alert];
+        const frac = f?.p50 != null && f.max !== null ? `  = ${f.p50.toFixed(2)}× ceiling (max ${f.max.toFixed(2)}×)` : '';
+        return `MTTD ${alert.padEnd(26)} p50 ${s.p50?.toFixed(1)}s  p95 ${s.p95?.toFixed(1)}s${frac}  (${s.samples} runs)`;
+      }),
       `scorecard: ${this.reportDir}/${SCORECARD_HTML_FILE}`,
     ];
     for (const l of lines) this.stream.write(`${l}\n`);

@@ -21,9 +21,9 @@ export function passedCrash(name = 'service-crash'): ScenarioResult {
     description: 'ml-service crashes under load and the remediation controller restarts it',
     outcome: 'passed',
     targets: { mttdSeconds: 10, mttrSeconds: 30 },
-    metrics: { mttdSeconds: 3.104, timeToNotifySeconds: 4.212, timeToRemediateSeconds: 4.9, mttrSeconds: 12.6, detectionFloorSeconds: 2, detectionCeilingSeconds: 4, notificationFloorSeconds: 3, notificationCeilingSeconds: 5 },
+    metrics: { mttdSeconds: 3.104, timeToNotifySeconds: 4.212, timeToRemediateSeconds: 4.9, mttrSeconds: 12.6, detectionFloorSeconds: 2, detectionCeilingSeconds: 4, notificationFloorSeconds: 3, notificationCeilingSeconds: 5, mttdOfCeiling: 0.78 },
     expectations: [
-      { kind: 'alert', name: 'ServiceDown', passed: true, observedSeconds: 3.104, withinSeconds: 10, message: 'alert ServiceDown {"service":"ml-service"} firing after 3.104s (within 10s)' },
+      { kind: 'alert', name: 'ServiceDown', passed: true, observedSeconds: 3.104, withinSeconds: 10, message: 'alert ServiceDown {"service":"ml-service"} firing after 3.104s (within 10s)', floorSeconds: 2, ceilingSeconds: 4, ofCeiling: 0.78 },
       { kind: 'notification', name: 'pagerduty: ServiceDown', passed: true, observedSeconds: 4.212, withinSeconds: 15, message: 'pagerduty to receive ServiceDown after 4.212s (within 15s)' },
       { kind: 'remediation', name: 'restart ml-service', passed: true, observedSeconds: 4.9, withinSeconds: 20, message: 'remediation restart ml-service to succeed after 4.9s (within 20s)' },
       { kind: 'resolved', name: 'ServiceDown', passed: true, observedSeconds: 12.6, withinSeconds: 30, message: 'alert ServiceDown resolved after 12.6s (within 30s)' },

@@ -36,13 +36,14 @@ describe('report.html', () => {
     const s = sections(html);
     expect(s).toHaveLength(4);
     expect(s.map((x) => /<span class="badge (\w+)">/.exec(x.html)?.[1])).toEqual(['passed', 'failed', 'errored', 'skipped']);
-    expect(s[0]!.html).toContain('<div class="label">MTTD</div><div class="value">3.1s</div><div class="note">floor 2s · ceiling 4s · target 10s</div>');
+    expect(s[0]!.html).toContain('<div class="label">MTTD</div><div class="value">3.1s</div><div class="note">floor 2s · ceiling 4s · 0.78× ceiling · target 10s</div>');
+    expect(s[0]!.html).toContain('<td>3.1s</td><td>10s</td><td>0.78× ceiling (2s–4s)</td>');
     expect(s[0]!.html).toContain('<div class="label">Time to notify</div><div class="value">4.21s</div><div class="note">floor 3s · ceiling 5s</div>');
     expect(s[3]!.html).toContain('<div class="label">Time to notify</div><div class="value">—</div><div class="note">first fault → first delivery</div>');
     expect(s[0]!.html).toContain('<div class="label">MTTR</div><div class="value">12.6s</div>');
     expect(s[0]!.html.match(/<tr class="ok">/g)).toHaveLength(6);
     expect(s[1]!.html.match(/<tr class="miss">/g)).toHaveLength(3);
-    expect(s[1]!.html).toContain('<td>remediation</td><td>restart ml-service</td><td>never</td><td>20s</td><td>expected remediation restart ml-service to succeed within 20s');
+    expect(s[1]!.html).toContain('<td>remediation</td><td>restart ml-service</td><td>never</td><td>20s</td><td></td><td>expected remediation restart ml-service to succeed within 20s');
     expect(s[2]!.html).toContain('<strong>INJECTION_FAILED</strong>: chaos API of ml-service answered 503 to POST /chaos/latency');
     expect(s[2]!.html).toContain('hint: check `npx sandbox logs ml-service`');
   });
@@ -50,7 +51,7 @@ describe('report.html', () => {
   it('summarises all scenarios in a table linking to their sections', () => {
     const table = /<table class="summary">[\s\S]*?<\/table>/.exec(html)![0];
     expect(table.match(/<tr><td><a href="#scenario-\d">/g)).toHaveLength(4);
-    expect(table).toContain('<td>3.1s <span class="muted">(2s–4s)</span></td><td>4.21s <span class="muted">(3s–5s)</span></td><td>4.9s</td><td>12.6s</td><td>10s / 30s</td>');
+    expect(table).toContain('<td>3.1s = 0.78× ceiling <span class="muted">(2s–4s)</span></td><td>4.21s <span class="muted">(3s–5s)</span></td><td>4.9s</td><td>12.6s</td><td>10s / 30s</td>');
     expect(html).toContain('1 passed, 1 failed, 1 skipped, 1 errored');
   });
 

@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { JsonReporter, toReportDocument } from '../../../scripts/reporters/json.ts';
 import { erroredCrash, failedCrash, passedCrash, skipped, suite } from './fixtures.ts';
 
-const METRIC_KEYS = ['mttdSeconds', 'timeToNotifySeconds', 'timeToRemediateSeconds', 'mttrSeconds', 'detectionFloorSeconds', 'detectionCeilingSeconds', 'notificationFloorSeconds', 'notificationCeilingSeconds'];
+const METRIC_KEYS = ['mttdSeconds', 'timeToNotifySeconds', 'timeToRemediateSeconds', 'mttrSeconds', 'detectionFloorSeconds', 'detectionCeilingSeconds', 'notificationFloorSeconds', 'notificationCeilingSeconds', 'mttdOfCeiling'];
 const EXPECTATION_KEYS = ['kind', 'name', 'passed', 'observedSeconds', 'withinSeconds', 'message'];
+/** Alert expectations also carry the detection model's bounds and the fraction of the ceiling. */
+const ALERT_BOUND_KEYS = ['floorSeconds', 'ceilingSeconds', 'ofCeiling'];
 const numOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
 
 /** What docs/contracts.md ("Reports") promises, checked on the document as a consumer parses it. */
@@ -20,7 +22,9 @@ function expectContract(doc: any): void {
     expect(Object.keys(s.metrics).sort()).toEqual([...METRIC_KEYS].sort());
     for (const k of METRIC_KEYS) expect(numOrNull(s.metrics[k]), k).toBe(true);
     for (const e of s.expectations) {
-      expect(Object.keys(e).sort()).toEqual([...EXPECTATION_KEYS].sort());
+      const bounded = e.kind === 'alert' && 'ceilingSeconds' in e;
+      expect(Object.keys(e).sort()).toEqual([...EXPECTATION_KEYS, ...(bounded ? ALERT_BOUND_KEYS : [])].sort());
+      if (bounded) for (const k of ALERT_BOUND_KEYS) expect(numOrNull(e[k]), k).toBe(true);
       expect(typeof e.kind).toBe('string');
       expect(typeof e.name).toBe('string');
       expect(typeof e.passed).toBe('boolean');
@@ -49,9 +53,9 @@ describe('report.json', () => {
 
   it('carries the crash scenario’s metrics, expectations and timeline as measured', () => {
     const [s] = roundTrip(toReportDocument(suite([passedCrash()]))).scenarios;
-    expect(s.metrics).toEqual({ mttdSeconds: 3.104, timeToNotifySeconds: 4.212, timeToRemediateSeconds: 4.9, mttrSeconds: 12.6, detectionFloorSeconds: 2, detectionCeilingSeconds: 4, notificationFloorSeconds: 3, notificationCeilingSeconds: 5 });
+    expect(s.metrics).toEqual({ mttdSeconds: 3.104, timeToNotifySeconds: 4.212, timeToRemediateSeconds: 4.9, mttrSeconds: 12.6, detectionFloorSeconds: 2, detectionCeilingSeconds: 4, notificationFloorSeconds: 3, notificationCeilingSeconds: 5, mttdOfCeiling: 0.78 });
     expect(s.expectations.map((e: any) => e.kind)).toEqual(['alert', 'notification', 'remediation', 'resolved', 'target', 'target']);
-    expect(s.expectations[0]).toEqual({ kind: 'alert', name: 'ServiceDown', passed: true, observedSeconds: 3.104, withinSeconds: 10, message: 'alert ServiceDown {"service":"ml-service"} firing after 3.104s (within 10s)' });
+    expect(s.expectations[0]).toEqual({ kind: 'alert', name: 'ServiceDown', passed: true, observedSeconds: 3.104, withinSeconds: 10, message: 'alert ServiceDown {"service":"ml-service"} firing after 3.104s (within 10s)', floorSeconds: 2, ceilingSeconds: 4, ofCeiling: 0.78 });
     const fault = s.timeline.find((e: any) => e.kind === 'fault-start');
     expect(fault).toEqual({ t: 5.433, at: '2026-11-22T14:00:05.433Z', kind: 'fault-start', detail: 'crash on ml-service', fault: 'crash', service: 'ml-service', id: 'f-1' });
     // Events keep their own fields beyond the contract's four.

@@ -63,7 +63,8 @@ describe('junit.xml', () => {
 
   it('puts metrics and the timeline into system-out', () => {
     const out = child(cases(parseXml(renderJunit(full())))[0]!, 'system-out')!.text;
-    expect(out).toContain('MTTD 3.1s (floor 2s, ceiling 4s), notify 4.21s (floor 3s, ceiling 5s), remediate 4.9s, MTTR 12.6s');
+    expect(out).toContain('MTTD 3.1s = 0.78× ceiling (floor 2s, ceiling 4s), notify 4.21s (floor 3s, ceiling 5s), remediate 4.9s, MTTR 12.6s');
+    expect(out).toContain('detection ServiceDown 3.1s = 0.78× ceiling (floor 2s, ceiling 4s)');
     expect(out).toMatch(/^ +5\.433s {2}2026-11-22T14:00:05\.433Z {2}fault-start {5}crash on ml-service$/m);
     expect(out).toContain('ServiceDown firing {service="ml-service"}');
     expect(out.match(/^ +\d+\.\d{3}s /gm)).toHaveLength(passedCrash().timeline.length);

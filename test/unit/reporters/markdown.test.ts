@@ -12,17 +12,17 @@ const tableRows = (text: string) => text.split('\n').filter((l) => l.startsWith(
 const cells = (row: string) => row.slice(2, -2).split(/(?<!\\) \| /);
 
 describe('report.md', () => {
-  it('one row per scenario: outcome, MTTD against target and ceiling, time to notify, MTTR, what failed', () => {
+  it('one row per scenario: outcome, MTTD against target and ceiling (and as a fraction of it), time to notify, MTTR, what failed', () => {
     const text = renderMarkdown(suite([passedCrash(), failedCrash(), erroredCrash(), skipped()]));
     expect(text.split('\n').slice(0, 3)).toEqual(['## Observability sandbox: ❌ not passed', '', '1 passed, 1 failed, 1 skipped, 1 errored · native runtime · 83.2s']);
     expect(text).toContain('| Scenario | Outcome | MTTD (target · ceiling) | Time to notify | MTTR (target) | Failed expectations |');
     const rows = tableRows(text).map(cells);
     expect(rows).toEqual([
-      ['service-crash', '✅ passed', '3.1s (target 10s · ceiling 4s)', '4.21s', '12.6s (target 30s)', ''],
+      ['service-crash', '✅ passed', '3.1s = 0.78× ceiling (target 10s · ceiling 4s)', '4.21s', '12.6s (target 30s)', ''],
       [
         'service-crash-no-remediation',
         '❌ failed',
-        '3.1s (target 10s · ceiling 4s)',
+        '3.1s = 0.78× ceiling (target 10s · ceiling 4s)',
         '4.21s',
         '— (target 30s)',
         [

@@ -18,14 +18,15 @@ const crash = scenario('crash', 'faults: [{ type: crash, service: ml-service, at
 const baseline = scenario('baseline', 'expect:\n  - noOtherAlerts: true\n');
 
 const ev = (t: number, kind: string, extra: Record<string, unknown> = {}) => ({ t, at: '', detail: '', kind, ...extra }) as unknown as TimelineEvent;
-function run(name: string, outcome: ScenarioResult['outcome'], timeline: TimelineEvent[]): ScenarioResult {
+function run(name: string, outcome: ScenarioResult['outcome'], timeline: TimelineEvent[], ofCeiling?: number): ScenarioResult {
   return {
     name,
     file: '',
     outcome,
     targets: { mttdSeconds: null, mttrSeconds: null },
     metrics: { mttdSeconds: null, timeToNotifySeconds: null, timeToRemediateSeconds: null, mttrSeconds: null, detectionFloorSeconds: null, detectionCeilingSeconds: null, notificationFloorSeconds: null, notificationCeilingSeconds: null },
-    expectations: [],
+    expectations:
+      ofCeiling === undefined ? [] : [{ kind: 'alert', name: 'ServiceDown', passed: true, observedSeconds: null, withinSeconds: null, message: '', floorSeconds: 2, ceilingSeconds: 4, ofCeiling }],
     timeline,
     durationSeconds: 20,
   };
@@ -35,8 +36,8 @@ const fault = ev(5, 'fault-start', { fault: 'crash', service: 'ml-service', id: 
 
 describe('scorecard', () => {
   const results = [
-    run('crash', 'passed', [fault, firing(7.5, 'ServiceDown'), firing(8, 'EndpointProbeFailed'), firing(9, 'ServiceDown')]),
-    run('crash', 'passed', [fault, firing(8.5, 'ServiceDown')]),
+    run('crash', 'passed', [fault, firing(7.5, 'ServiceDown'), firing(8, 'EndpointProbeFailed'), firing(9, 'ServiceDown')], 0.625),
+    run('crash', 'passed', [fault, firing(8.5, 'ServiceDown')], 0.875),
     run('crash', 'failed', [fault]),
     run('baseline', 'failed', [firing(12, 'HighLatencyP95')]),
     run('baseline', 'passed', []),
@@ -57,6 +58,11 @@ describe('scorecard', () => {
     expect(card.precision).toEqual({ expected: 2, fired: 3, ratio: 0.667, unexpected: { EndpointProbeFailed: 1 } });
     expect(card.baseline).toEqual({ runs: 2, falsePositives: 1, alerts: { HighLatencyP95: 1 } });
     expect(card.mttdByAlert).toEqual({ ServiceDown: { p50: 2.5, p95: 3.5, max: 3.5, samples: 2 } });
+  });
+
+  it('gives each alert its MTTD as a fraction of the modelled ceiling, and the page shows it', () => {
+    expect(card.ofCeilingByAlert).toEqual({ ServiceDown: { p50: 0.625, p95: 0.875, max: 0.875, samples: 2 } });
+    expect(renderScorecardHtml(card)).toContain('0.63× / 0.88×');
   });
 
   it('renders a self-contained page with every alert and scenario', () => {

@@ -55,20 +55,26 @@ describe('terminal reporter', () => {
     expect(beforeSummary).toEqual(['RUN   service-crash', 'PASS  service-crash  in 31.2s  MTTD 3.1s  MTTR 12.6s']);
   });
 
-  it('summarises in a table with MTTD and notify beside their floor–ceiling, MTTR and targets', () => {
+  it('summarises in a table with MTTD (as a fraction of its ceiling) and notify beside their floor–ceiling, MTTR and targets', () => {
     const out = capture();
     run(new TerminalReporter({ stream: out.stream, quiet: true }), [passedCrash(), failedCrash(), erroredCrash(), skipped()]);
     const lines = out.lines();
     const header = lines.findIndex((l) => l.trim().startsWith('scenario'));
-    expect(lines[header]).toMatch(/^ {2}scenario +outcome +MTTD \(floor–ceiling\) +notify \(floor–ceiling\) +remediate +MTTR +targets MTTD\/MTTR$/);
+    expect(lines[header]).toMatch(/^ {2}scenario +outcome +MTTD = ×ceiling \(floor–ceiling\) +notify \(floor–ceiling\) +remediate +MTTR +targets MTTD\/MTTR$/);
     const row = (name: string) => lines.slice(header + 1, header + 5).find((l) => l.trim().split(/\s+/)[0] === name)!.trim().split(/ {2,}/);
-    expect(row('service-crash')).toEqual(['service-crash', 'passed', '3.1s (2s–4s)', '4.21s (3s–5s)', '4.9s', '12.6s', '10s / 30s']);
-    expect(row('service-crash-no-remediation')).toEqual(['service-crash-no-remediation', 'failed', '3.1s (2s–4s)', '4.21s (3s–5s)', '—', '—', '10s / 30s']);
+    expect(row('service-crash')).toEqual(['service-crash', 'passed', '3.1s = 0.78× ceiling (2s–4s)', '4.21s (3s–5s)', '4.9s', '12.6s', '10s / 30s']);
+    expect(row('service-crash-no-remediation')).toEqual(['service-crash-no-remediation', 'failed', '3.1s = 0.78× ceiling (2s–4s)', '4.21s (3s–5s)', '—', '—', '10s / 30s']);
     expect(row('latency-spike')).toEqual(['latency-spike', 'errored', '— (2s–4s)', '— (3s–5s)', '—', '—', '30s / 120s']);
     expect(row('dependency-outage')).toEqual(['dependency-outage', 'skipped', '—', '—', '—', '—', '20s / —']);
     // Columns line up: every row's MTTD cell starts where the header's does.
     const col = lines[header]!.indexOf('MTTD');
     expect(lines.slice(header + 1, header + 5).map((l) => l.slice(col, col + 4))).toEqual(['3.1s', '3.1s', '— (2', '—   ']);
+    // Each alert against its modelled ceiling, below the table.
+    const perAlert = lines.indexOf('Detection per alert (seen firing, as a fraction of the modelled ceiling)');
+    expect(lines.slice(perAlert + 1, perAlert + 3)).toEqual([
+      '  service-crash  ServiceDown  3.1s = 0.78× ceiling  (floor 2s, ceiling 4s)',
+      '  service-crash-no-remediation  ServiceDown  3.1s = 0.78× ceiling  (floor 2s, ceiling 4s)',
+    ]);
   });
 
   it('names every unmet expectation and every error under the table', () => {

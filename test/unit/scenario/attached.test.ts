@@ -193,6 +193,8 @@ describe('attached routing: receivers and the controller', () => {
       evaluationSeconds: 1,
       ruleFor: new Map([['ServiceDown', 2]]),
       ruleLabels: new Map([['ServiceDown', { severity: 'critical' }]]),
+      rules: [{ kind: 'alert', name: 'ServiceDown', expr: 'up{job="sample-services"} == 0', forSeconds: 2, labels: { severity: 'critical' }, group: 'availability', intervalSeconds: 1, index: 0 }],
+      jobScrapeSeconds: {},
       alertmanager: parseAlertmanagerRoutes(yaml),
       sinkNames: sinkNamesOf(alertmanagerReceivers(yaml), ports.service('notification-sink')),
     };

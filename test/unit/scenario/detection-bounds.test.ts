@@ -94,16 +94,19 @@ function rejection(fn: () => unknown): { code: string; message: string; details:
 describe('detection bounds', () => {
   const config = readDetectionConfig(configDir('1s', '2s', rules, routed));
 
-  it('floor is `for` rounded up to the evaluation interval; ceiling adds a scrape and an evaluation', () => {
-    expect(detectionBounds(config, parseNameMatcher('Down'))).toMatchObject({ floor: 4, ceiling: 5.5 });
-    expect(detectionBounds(config, parseNameMatcher('Instant'))).toMatchObject({ floor: 0, ceiling: 3 });
+  it('floor is `for` rounded up to the evaluation interval; ceiling adds a scrape, an evaluation and the 100ms poll', () => {
+    // `for: 2500ms` on a 2s grid fires at the second evaluation after the pending one: 4s.
+    expect(detectionBounds(config, parseNameMatcher('Down'))).toMatchObject({ floor: 4, ceiling: 7.1 });
+    expect(detectionBounds(config, parseNameMatcher('Instant'))).toMatchObject({ floor: 0, ceiling: 3.1 });
     expect(detectionBounds(config, parseNameMatcher('Nope'))).toBeNull();
   });
 
   it('rejects a target below the floor as impossible, warns below the ceiling', () => {
     expect(() => checkDetectionBudget(scenarioWith([alertExp(3)]), config)).toThrow(/impossible expectations/);
-    expect(checkDetectionBudget(scenarioWith([alertExp(5)]), config).warnings).toEqual([expect.stringMatching(/below the detection ceiling 5.5s/)]);
-    expect(checkDetectionBudget(scenarioWith([alertExp(6)]), config).warnings).toEqual([]);
+    expect(checkDetectionBudget(scenarioWith([alertExp(5)]), config).warnings).toEqual([
+      'alert Down: target 5s is below the detection ceiling 7.1s (scrape: the first sample that shows it (every 1s) 1s + evaluation: the alert\'s group (every 2s) 2s + for 2.5s, on the evaluation grid 4s + observed: the alerts API is polled every 100ms 0.1s): the scenario may be flaky',
+    ]);
+    expect(checkDetectionBudget(scenarioWith([alertExp(7.1)]), config).warnings).toEqual([]);
   });
 
   it('rejects an alert no rule defines, naming the known ones', () => {
@@ -150,21 +153,21 @@ describe('Alertmanager route timers', () => {
       ['pagerduty', 3, 20],
       ['slack', 10, 60],
     ]);
-    // Down (critical, floor 4, ceiling 5.5) to pagerduty: + its own group_wait 3s.
+    // Down (critical, floor 4, ceiling 7.1) to pagerduty: + its own group_wait 3s.
     expect(notificationBounds(config, parseNameMatcher('Down'), 'pagerduty')).toEqual({
       floor: 7,
-      ceiling: 8.5,
-      joinedGroupCeiling: 28.5,
+      ceiling: 10.1,
+      joinedGroupCeiling: 30.1,
       receiver: 'pagerduty',
       groupWaitSeconds: 3,
       groupIntervalSeconds: 20,
     });
     // To remediation: the inherited 10s.
-    expect(notificationBounds(config, parseNameMatcher('Down'), 'remediation')).toMatchObject({ floor: 14, ceiling: 15.5, joinedGroupCeiling: 75.5 });
+    expect(notificationBounds(config, parseNameMatcher('Down'), 'remediation')).toMatchObject({ floor: 14, ceiling: 17.1, joinedGroupCeiling: 77.1 });
     // First delivery anywhere: the quickest route it reaches.
-    expect(detectionBounds(config, parseNameMatcher('Down'))!.notification).toMatchObject({ receiver: 'pagerduty', floor: 7, ceiling: 8.5 });
-    // Instant (warning, floor 0, ceiling 3) reaches slack through `match`.
-    expect(notificationBounds(config, parseNameMatcher('Instant'), 'slack')).toMatchObject({ floor: 10, ceiling: 13 });
+    expect(detectionBounds(config, parseNameMatcher('Down'))!.notification).toMatchObject({ receiver: 'pagerduty', floor: 7, ceiling: 10.1 });
+    // Instant (warning, floor 0, ceiling 3.1) reaches slack through `match`.
+    expect(notificationBounds(config, parseNameMatcher('Instant'), 'slack')).toMatchObject({ floor: 10, ceiling: 13.1 });
     // A templated severity is unknown: any route to the receiver could deliver, the quickest bounds it.
     expect(notificationBounds(config, parseNameMatcher('Templated'), 'pagerduty')).toMatchObject({ groupWaitSeconds: 3, floor: 5 });
     expect(notificationBounds(config, parseNameMatcher('Nope'), 'pagerduty')).toBeNull();
@@ -173,7 +176,7 @@ describe('Alertmanager route timers', () => {
   it('takes Alertmanager’s defaults, 30s and 5m, where the configuration sets none', () => {
     const config = readDetectionConfig(configDir('1s', '2s', rules, 'route:\n  receiver: log\nreceivers: [{ name: log }]\n'));
     expect(config.alertmanager).toMatchObject({ groupWaitSeconds: 30, groupIntervalSeconds: 300 });
-    expect(notificationBounds(config, parseNameMatcher('Down'), 'log')).toMatchObject({ floor: 34, ceiling: 35.5, joinedGroupCeiling: 335.5 });
+    expect(notificationBounds(config, parseNameMatcher('Down'), 'log')).toMatchObject({ floor: 34, ceiling: 37.1, joinedGroupCeiling: 337.1 });
   });
 
   it('parses the matcher forms Alertmanager accepts', () => {
@@ -205,7 +208,7 @@ describe('notification budget', () => {
   const config = readDetectionConfig(configDir('1s', '2s', rules, routed));
 
   it('rejects a notification target below the floor, naming the alert, receiver and numbers', () => {
-    const e = rejection(() => checkDetectionBudget(scenarioWith([alertExp(6), notifyExp('pagerduty', 6)]), config));
+    const e = rejection(() => checkDetectionBudget(scenarioWith([alertExp(8), notifyExp('pagerduty', 6)]), config));
     expect(e.code).toBe('INVALID_SCENARIO');
     expect(e.message).toBe('s.yaml: impossible expectations');
     expect(e.details).toEqual([
@@ -228,16 +231,16 @@ describe('notification budget', () => {
   });
 
   it('warns below the notification ceiling, and is quiet at or above it', () => {
-    expect(checkDetectionBudget(scenarioWith([alertExp(6), notifyExp('pagerduty', 8)]), config).warnings).toEqual([
-      'notification of Down to pagerduty: target 8s is below the notification ceiling 8.5s (scrape + evaluation + for + group_wait 3s of the route to pagerduty): the scenario may be flaky',
+    expect(checkDetectionBudget(scenarioWith([alertExp(8), notifyExp('pagerduty', 10)]), config).warnings).toEqual([
+      "notification of Down to pagerduty: target 10s is below the notification ceiling 10.1s (the alert's ceiling 7.1s + group_wait 3s of the route to pagerduty): the scenario may be flaky",
     ]);
-    expect(checkDetectionBudget(scenarioWith([alertExp(6), notifyExp('pagerduty', 8.5)]), config).warnings).toEqual([]);
+    expect(checkDetectionBudget(scenarioWith([alertExp(8), notifyExp('pagerduty', 10.1)]), config).warnings).toEqual([]);
   });
 
   it('accepts every built-in notification target against the project’s configuration', () => {
     const project = readDetectionConfig(join(PROJECT_ROOT, 'compose/prometheus'), [], join(PROJECT_ROOT, 'compose/alertmanager'));
-    // service-crash: ServiceDown (for 2s on 1s evaluation, 1s scrape) to pagerduty within 15s.
-    expect(notificationBounds(project, parseNameMatcher('ServiceDown'), 'pagerduty')).toMatchObject({ floor: 3, ceiling: 5 });
+    // service-crash: ServiceDown (for 2s on 1s evaluation, 1s scrape, 100ms poll) to pagerduty within 15s.
+    expect(notificationBounds(project, parseNameMatcher('ServiceDown'), 'pagerduty')).toMatchObject({ floor: 3, ceiling: 5.1 });
     expect(checkDetectionBudget(scenarioWith([notifyExp('pagerduty', 15, 'ServiceDown')]), project).warnings).toEqual([]);
   });
 });
@@ -252,8 +255,24 @@ describe('detection configuration from a running stack’s APIs', () => {
     server = createServer((req, res) => {
       const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (req.url === '/prom/api/v1/status/config') return json({ status: 'success', data: { yaml: 'global:\n  scrape_interval: 5s\n  evaluation_interval: 3s\n  external_labels:\n    team: ml\n' } });
-      if (req.url === '/prom/api/v1/rules?type=alert') {
-        return json({ status: 'success', data: { groups: [{ rules: [{ type: 'alerting', name: 'Down', duration: 2, labels: { severity: 'critical' } }] }] } });
+      if (req.url === '/prom/api/v1/rules') {
+        return json({
+          status: 'success',
+          data: {
+            groups: [
+              {
+                name: 'g',
+                file: '/etc/prometheus/rules/a.yml',
+                interval: 3,
+                rules: [
+                  { type: 'recording', name: 'job:errors:ratio_rate30s', query: 'sum(rate(errors_total[30s])) / sum(rate(requests_total[30s]))', labels: {} },
+                  { type: 'alerting', name: 'Down', query: 'up == 0', duration: 2, labels: { severity: 'critical' } },
+                  { type: 'alerting', name: 'Errors', query: 'job:errors:ratio_rate30s > 0.05', duration: 0, labels: { severity: 'warning' } },
+                ],
+              },
+            ],
+          },
+        });
       }
       if (req.url === '/am/api/v2/status') return json(amStatus());
       res.writeHead(404).end();
@@ -270,9 +289,17 @@ describe('detection configuration from a running stack’s APIs', () => {
     const config = await readDetectionConfigFromApi(`${base}/prom`, `${base}/am`);
     expect(config).toMatchObject({ scrapeSeconds: 5, evaluationSeconds: 3 });
     expect(config.ruleLabels.get('Down')).toEqual({ team: 'ml', severity: 'critical' });
+    // Recording rules too, with the group's interval: the model follows Errors through its 30s window.
+    expect(config.rules.map((r) => [r.kind, r.name, r.intervalSeconds])).toEqual([
+      ['record', 'job:errors:ratio_rate30s', 3],
+      ['alert', 'Down', 3],
+      ['alert', 'Errors', 3],
+    ]);
+    // 5s scrape + a 30s window and a sample (its size is unknown) + a 3s evaluation + 0.1s poll.
+    expect(detectionBounds(config, parseNameMatcher('Errors'))).toMatchObject({ floor: 0, ceiling: 43.1 });
     expect(config.alertmanager).toMatchObject({ groupWaitSeconds: 4, groupIntervalSeconds: 300 });
-    // Down: floor 3 (2s on a 3s grid), ceiling 10; the external label team="ml" routes it to pager (2s).
-    expect(notificationBounds(config, parseNameMatcher('Down'))).toMatchObject({ receiver: 'pager', floor: 5, ceiling: 12, joinedGroupCeiling: 312 });
+    // Down: floor 3 (2s on a 3s grid), ceiling 11.1 (5s scrape, 3s evaluation, `for` rounded to 3s, poll); the external label team="ml" routes it to pager (2s).
+    expect(notificationBounds(config, parseNameMatcher('Down'))).toMatchObject({ receiver: 'pager', floor: 5, ceiling: 13.1, joinedGroupCeiling: 313.1 });
   });
 
   it('names the Alertmanager that does not answer with its configuration', async () => {

@@ -144,7 +144,7 @@ describe('problems found after loading point at the line too', () => {
       if (isSandboxError(e)) error = e;
     }
     expect(error?.details).toEqual([
-      expect.stringMatching(new RegExp(`^${f}:11:5: expect\\[0\\]: alert ServiceDown must fire within 1s, but its rule cannot fire sooner than 2s`)),
+      expect.stringMatching(new RegExp(`^${f}:11:5: expect\\[0\\]: alert ServiceDown must fire within 1s, but it cannot be seen firing sooner than 2s: for 2s, on the evaluation grid 2s`)),
       expect.stringMatching(new RegExp(`^${f}:14:5: expect\\[1\\]: alert NoSuchAlert is not defined by any loaded rule file`)),
     ]);
   });

@@ -49,10 +49,12 @@ describe('verdicts from the timeline', () => {
       detectionCeilingSeconds: 4,
       notificationFloorSeconds: 3,
       notificationCeilingSeconds: 5,
+      // Slower than the ceiling: 4.2 / 4.
+      mttdOfCeiling: 1.05,
     });
     // Without notification bounds (or without a rule for the alert) they are unknown, not zero.
     expect(computeMetrics(scenario, good, { floor: 2, ceiling: 4 })).toMatchObject({ notificationFloorSeconds: null, notificationCeilingSeconds: null });
-    expect(computeMetrics(scenario, good, null)).toMatchObject({ detectionFloorSeconds: null, notificationCeilingSeconds: null });
+    expect(computeMetrics(scenario, good, null)).toMatchObject({ detectionFloorSeconds: null, notificationCeilingSeconds: null, mttdOfCeiling: null });
   });
 
   it('passes every expectation that held in time', () => {
