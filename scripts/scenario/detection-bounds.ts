@@ -6,6 +6,7 @@ import { SandboxError } from '../core/errors.ts';
 import { modelAlert, type AlertModel, type DetectionContext, type ModelRule, type Term } from './detection-model.ts';
 import { detectionContext } from './detection-context.ts';
 import { matchesName, matcherText, type NameMatcher, type Scenario } from './model.ts';
+import { matcherAccepts } from './promql.ts';
 
 export interface DetectionConfig {
   scrapeSeconds: number;
@@ -201,26 +202,9 @@ function parseMatchers(text: string): LabelMatcher[] {
   return out;
 }
 
-/** A label absent from the alert is the empty string, as in Alertmanager. */
+/** A label absent from the alert is the empty string, as in Alertmanager (matcherAccepts). */
 function matches(m: LabelMatcher, labels: Record<string, string>): boolean {
-  const v = labels[m.name] ?? '';
-  const re = () => {
-    try {
-      return new RegExp(`^(?:${m.value})$`).test(v);
-    } catch {
-      return null; // RE2 syntax JavaScript does not read (e.g. (?i)): undecided
-    }
-  };
-  switch (m.op) {
-    case '=':
-      return v === m.value;
-    case '!=':
-      return v !== m.value;
-    case '=~':
-      return re() ?? true;
-    case '!~':
-      return !(re() ?? false);
-  }
+  return matcherAccepts(m, labels[m.name]);
 }
 
 /** The routes an alert with these labels ends at: Alertmanager's Route.Match (dispatch/route.go). */
