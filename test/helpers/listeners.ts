@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { socketInodes } from '../../scripts/runtime/processes/ports.ts';
 
 /** A listening TCP socket and the process that holds it. */
 export interface Listener {
@@ -16,21 +17,7 @@ export interface Listener {
 export function listeningSockets(pids: readonly number[]): Listener[] {
   const out: Listener[] = [];
   for (const pid of pids) {
-    const inodes = new Set<string>();
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (m) inodes.add(m[1]!);
-      } catch {
-        /* closed meanwhile */
-      }
-    }
+    const inodes = socketInodes(pid);
     for (const table of ['tcp', 'tcp6']) {
       let text = '';
       try {

@@ -36,26 +36,35 @@ export function portHolder(port: number): string | null {
     return null;
   }
   for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
+    if ([...socketInodes(Number(pid))].some((i) => inodes.has(i))) {
       try {
-        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        const m = /^socket:\[(\d+)\]$/.exec(link);
-        if (m && inodes.has(m[1]!)) {
-          const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-          return `pid ${pid} (${comm})`;
-        }
+        return `pid ${pid} (${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`;
       } catch {
-        /* fd closed meanwhile */
+        /* exited meanwhile */
       }
     }
   }
   return null;
+}
+
+/** The inodes of every socket a process holds open (its /proc/<pid>/fd links); empty when unreadable. */
+export function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      /* fd closed meanwhile */
+    }
+  }
+  return inodes;
 }
 
 function listeningInodes(port: number): Set<string> {
