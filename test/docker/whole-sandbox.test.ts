@@ -261,14 +261,7 @@ describe.skipIf(!usable)('the whole sandbox on the docker runtime', () => {
 
   it('refuses a k6 scenario before anything starts when no k6 binary is on PATH and the k6 image cannot be pulled', async () => {
     const { env, stateDir } = await isolatedSandbox('docker-k6-nopull-');
-    const path = (env.PATH ?? '').split(delimiter).filter((dir) => {
-      try {
-        accessSync(join(dir, 'k6'), constants.X_OK);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    const path = pathWithout('k6', env.PATH);
     // An image no registry has, wherever this runs (offline, or a registry that answers "not found").
     const image = 'observability-sandbox-test/no-such-k6:0';
     const t0 = performance.now();
@@ -294,14 +287,7 @@ describe.skipIf(!usable)('the whole sandbox on the docker runtime', () => {
     if (pulled !== null) ctx.skip(`${K6_IMAGE_REF} cannot be pulled here: ${pulled}`);
     const { env, stateDir } = await isolatedSandbox('docker-k6-');
     // PATH without any directory that holds a k6 executable: the docker runtime must use the image.
-    const path = (env.PATH ?? '').split(delimiter).filter((dir) => {
-      try {
-        accessSync(join(dir, 'k6'), constants.X_OK);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    const path = pathWithout('k6', env.PATH);
     const reportDir = join(stateDir, 'reports');
     const r = await runCli(['test', 'test/fixtures/scenarios/k6-docker.yaml', '--runtime', 'docker', '--parallel', '1', '-q', '--report-dir', reportDir], { ...env, PATH: path.join(delimiter) }, 600_000);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -312,3 +298,15 @@ describe.skipIf(!usable)('the whole sandbox on the docker runtime', () => {
     expect(await containersOf(stateDir)).toEqual([]);
   }, 900_000);
 });
+
+/** PATH's directories, without any that holds an executable `name`. */
+function pathWithout(name: string, path: string | undefined): string[] {
+  return (path ?? '').split(delimiter).filter((dir) => {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
