@@ -21,7 +21,7 @@ describe('observability-sandbox/vitest in a team’s vitest run', () => {
     expect(out).toMatch(/ScenarioFailure: service-crash failed: 3 of 6 expectations failed/);
     expect(out).toMatch(/✗ remediation restart ml-service: expected remediation restart ml-service to succeed within 20s, but the controller recorded only restart ml-service: dry-run/);
     expect(out).toMatch(/✗ resolved ServiceDown: /);
-    expect(out).toMatch(/times: MTTD \d+(\.\d+)?s \(target 10s, bounds 2s–4s\) · notify \d+(\.\d+)?s \(bounds 3s–5s\) · remediate — · MTTR — \(target 30s\)/);
+    expect(out).toMatch(/times: MTTD \d+(\.\d+)?s \(target 10s, bounds 2s–4\.3s\) · notify \d+(\.\d+)?s \(bounds 3s–5\.3s\) · remediate — · MTTR — \(target 30s\)/);
     expect(out).toMatch(/timeline:\n\s+0\.00s\s+scenario-start\s+scenario service-crash started/);
     expect(out).toMatch(/\d+\.\d\ds\s+fault-start\s+crash on ml-service/);
     expect(out).toMatch(/Tests\s+1 failed \| 1 skipped \(2\)/);
