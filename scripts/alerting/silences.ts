@@ -53,7 +53,11 @@ export function formatMatchers(matchers: readonly SilenceMatcher[]): string {
 
 /** Alertmanager's silences over its v2 API. */
 export class SilenceClient {
-  constructor(private readonly alertmanagerUrl: string) {}
+  /** @param headers the sandbox's login (SandboxConnection.alertmanagerHeaders) */
+  constructor(
+    private readonly alertmanagerUrl: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   async create(matchers: SilenceMatcher[], durationSeconds: number, comment: string, createdBy: string, now = new Date()): Promise<string> {
     const body = {
@@ -80,7 +84,7 @@ export class SilenceClient {
   private async call(method: string, path: string, body?: unknown): Promise<Response> {
     const res = await fetch(`${this.alertmanagerUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(5000),
     }).catch((e: Error) => {

@@ -1,13 +1,25 @@
 import type { StatusDocument } from '../runtime/control-api.ts';
 import type { ComponentStatus } from '../runtime/types.ts';
+import { STACK_USER } from '../stack/stack-auth.ts';
 
 const useColor = () => process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, s: string) => (useColor() ? `\x1b[${code}m${s}\x1b[0m` : s);
 
 const stateColor: Record<ComponentStatus['state'], number> = { ready: 32, starting: 33, unavailable: 90, failed: 31, stopped: 90 };
 
-/** The table `up` and `status` print: where everything is and in what state. */
-export function statusTable(doc: StatusDocument): string {
+/** The table `up` and `status` print: where everything is and in what state (and, given session.json, how to log in). */
+export function statusTable(doc: StatusDocument, sessionFile?: string): string {
+  return [componentTable(doc), ...(sessionFile ? loginNote(doc, sessionFile) : [])].join('\n');
+}
+
+/** Alertmanager's page asks for a login: say which, where it runs (an attached one is the team's). */
+function loginNote(doc: StatusDocument, sessionFile: string): string[] {
+  const am = doc.components.find((c) => c.name === 'alertmanager');
+  if (doc.runtime === 'attached' || am?.state !== 'ready') return [];
+  return [`  Alertmanager's login: user ${STACK_USER}, password the session token (chaosToken in ${sessionFile})`];
+}
+
+function componentTable(doc: StatusDocument): string {
   const rows = doc.components.map((c) => [c.name, paint(stateColor[c.state], c.state), c.url ?? '', c.reason ? `${c.reason}${c.hint ? ` — ${c.hint}` : ''}` : '']);
   const width = (i: number) => Math.max(...rows.map((r) => stripAnsi(r[i]!).length), 0);
   const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - stripAnsi(s).length));

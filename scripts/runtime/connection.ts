@@ -1,6 +1,7 @@
 import { ControlClient } from '../core/control-client.ts';
 import type { StatusDocument } from '../core/control-protocol.ts';
 import { SandboxError } from '../core/errors.ts';
+import { basicAuthorization } from '../stack/stack-auth.ts';
 import { readSessionState, type SessionInfo, type StateLayout } from './state.ts';
 import type { RuntimeName } from './types.ts';
 
@@ -13,6 +14,8 @@ export interface SandboxConnection {
   chaosToken: string;
   /** The control API, with the session's token. */
   control: ControlClient;
+  /** Headers for the sandbox's Alertmanager (its login; none for an attached, the team's). */
+  alertmanagerHeaders: Record<string, string>;
   /** Directory whose scenario-rules/ Prometheus loads (scenario `rules:`). */
   prometheusConfigDir: string;
   /** Directory of the sandbox's rendered alertmanager.yml (its route timers bound time to notify). */
@@ -40,6 +43,7 @@ export function connectionFrom(info: SessionInfo, layout: StateLayout): SandboxC
     controlUrl: info.controlUrl,
     chaosToken: info.chaosToken,
     control,
+    alertmanagerHeaders: info.runtime === 'attached' ? {} : { authorization: basicAuthorization(info.chaosToken) },
     prometheusConfigDir: layout.configDir('prometheus'),
     alertmanagerConfigDir: layout.configDir('alertmanager'),
     stateDir: layout.root,

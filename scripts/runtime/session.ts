@@ -10,6 +10,7 @@ import { AttachedRuntime, type AttachTarget } from './attached/attached-runtime.
 import { attachTargetsFile, ATTACH_JOBS, removeAttachTargets, writeAttachTargets } from './attached/targets.ts';
 import { attachTokenFile, removeAttachToken, writeAttachToken } from './attached/token-file.ts';
 import { copyComponentConfig, rewriteBaseUrls, writeTargets } from './config/render.ts';
+import { writeAlertmanagerLogin } from './config/alertmanager-auth.ts';
 import { renderAlertmanagerReceiversFile } from './config/alertmanager-receivers.ts';
 import { renderRunbookLinksIn } from './config/runbook-links.ts';
 import { createControlApi, statusDocument, type StatusDocument } from './control-api.ts';
@@ -274,6 +275,7 @@ async function startLocked(
     : await selectRuntime(options.runtime ?? 'auto', { registry, session, labels, log });
   const runtime = selection.runtime;
   log(`runtime: ${runtime.name} (${selection.reason})`);
+  const chaosToken = randomBytes(32).toString('hex');
   const stackPlan: StackPlan = {
     components: stackComponents,
     hostPort: (c, p) => ports.stack(c, p),
@@ -282,6 +284,8 @@ async function startLocked(
     logFile: layout.logFile,
     labels,
     leftOut: options.without ?? new Set(),
+    // The stack's login (Alertmanager's): the session's token, as for every control surface.
+    stackPassword: chaosToken,
   };
   // From here on the runtime knows what it will run (docker: images pulled, or unavailable).
   await runtime.prepare(stackPlan);
@@ -294,7 +298,6 @@ async function startLocked(
   );
   await assertPortsFree(ports.all().filter((p) => !idle.has(p.owner)));
 
-  const chaosToken = randomBytes(32).toString('hex');
   const controlUrl = `http://127.0.0.1:${ports.control}`;
   // Besides loopback, the name containers use for this machine (docker), where it is not loopback.
   const extraHosts = isLoopbackName(runtime.hostAddress) ? [] : [runtime.hostAddress];
@@ -420,6 +423,8 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
     // A container reads it as its image's user (nobody), through the bind mount or a copy.
     runtime.name === 'docker' ? 0o644 : 0o600,
   );
+  // Alertmanager asks for the stack's login; Prometheus gives it. An attached one is the team's.
+  if (runtime.name !== 'attached') writeAlertmanagerLogin(layout.configDir('alertmanager'), prom, token, runtime.name === 'docker' ? 0o644 : 0o600);
 }
 
 function isLoopbackName(host: string): boolean {

@@ -20,6 +20,8 @@ export interface StackPlan {
   labels: Readonly<Record<string, string>>;
   /** Optional components the user left out (`--without`): `unavailable`, never started. */
   leftOut?: ReadonlySet<string>;
+  /** The stack's login password (stack-auth.ts; the session's token). Absent: nothing asks for one. */
+  stackPassword?: string;
 }
 
 /**

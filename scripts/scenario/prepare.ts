@@ -131,19 +131,19 @@ async function forgetHistory(conn: SandboxConnection, alertmanager: string | und
       hint: '`npx sandbox logs prometheus` shows why; `npx sandbox down` and `npm run sandbox` start afresh',
     });
   });
-  if (alertmanager) await resolveLeftoverAlerts(alertmanager);
+  if (alertmanager) await resolveLeftoverAlerts(alertmanager, conn.alertmanagerHeaders);
 }
 
 /** Every alert active in Alertmanager, posted back with endsAt now: resolved, as Prometheus would have. */
-async function resolveLeftoverAlerts(alertmanager: string): Promise<void> {
-  const res = await fetch(`${alertmanager}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true`, { signal: AbortSignal.timeout(5000) });
+async function resolveLeftoverAlerts(alertmanager: string, headers: Record<string, string>): Promise<void> {
+  const res = await fetch(`${alertmanager}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true`, { headers, signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new SandboxError('COMPONENT_DIED', `Alertmanager did not list its alerts: HTTP ${res.status} ${(await res.text()).trim()}`);
   const active = (await res.json()) as { labels: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; generatorURL?: string }[];
   if (active.length === 0) return;
   const now = new Date().toISOString();
   const post = await fetch(`${alertmanager}/api/v2/alerts`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...headers, 'content-type': 'application/json' },
     body: JSON.stringify(active.map((a) => ({ labels: a.labels, annotations: a.annotations ?? {}, ...(a.startsAt ? { startsAt: a.startsAt } : {}), endsAt: now, ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}) }))),
     signal: AbortSignal.timeout(5000),
   });

@@ -27,6 +27,12 @@ export interface LaunchContext {
   projectPath(relative: string): string;
   /** Native runtime only: the binary found on PATH. Absent in a container (the image's own entrypoint runs). */
   binary?: string;
+  /**
+   * The password of the stack's login (stack-auth.ts: user `sandbox`, the session's token), for
+   * a component that logs in to a guarded one (Grafana's Alertmanager data source). Empty where
+   * nothing is guarded (the standalone compose file).
+   */
+  stackPassword: string;
 }
 
 export interface ReadinessProbe {
@@ -36,6 +42,8 @@ export interface ReadinessProbe {
   path: string;
   /** Give up after this long; the error names the component and shows its last log lines. */
   timeoutMs: number;
+  /** The component asks for the stack's login (stack-auth.ts) on every route, this one included. */
+  login?: boolean;
 }
 
 export interface StackComponentSpec {

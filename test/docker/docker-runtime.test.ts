@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsClientConfig } from '../../sample-services/shared/aws/client-config.ts';
 import { makePredictRequest } from '../../sample-services/shared/payloads.ts';
 import { seededRng } from '../../sample-services/shared/random.ts';
+import { writeAlertmanagerLogin } from '../../scripts/runtime/config/alertmanager-auth.ts';
 import { renderAlertmanagerReceivers } from '../../scripts/runtime/config/alertmanager-receivers.ts';
+import { basicAuthorization, readinessHeaders } from '../../scripts/stack/stack-auth.ts';
 import { dockerClient, probeDockerEngine } from '../../scripts/runtime/docker/engine.ts';
 import { networkModeFor } from '../../scripts/runtime/select-runtime.ts';
 import { awsEnv } from '../../scripts/runtime/service-env/aws.ts';
@@ -28,6 +30,7 @@ if (!engine.available) console.log(`docker suite skipped: no Docker engine answe
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OFFSET = 21_000; // away from a sandbox that may run on the default ports
+const LOGIN = 'docker-suite-token';
 const session = `test-${process.pid}`;
 const labels = { 'org.observability-sandbox.session': session };
 
@@ -73,8 +76,11 @@ describe.skipIf(!engine.available || typeof mode !== 'string')('DockerRuntime ag
       dataDir: (c: string) => join(state, 'data', c),
       logFile: (c: string) => join(state, 'logs', `${c}.log`),
       labels,
+      stackPassword: LOGIN,
     };
     await runtime.prepare(plan);
+    // Alertmanager's login as the session writes it (readable by the containers' own user).
+    writeAlertmanagerLogin(join(state, 'config', 'alertmanager'), join(state, 'config', 'prometheus'), LOGIN, 0o644);
     const amConfig = join(state, 'config', 'alertmanager', 'alertmanager.yml');
     writeFileSync(amConfig, renderAlertmanagerReceivers(readFileSync(amConfig, 'utf8'), runtime.runs('localstack') ? runtime.peerAddress('localstack') : null));
     const targets = join(state, 'config', 'prometheus', 'targets');
@@ -109,8 +115,10 @@ describe.skipIf(!engine.available || typeof mode !== 'string')('DockerRuntime ag
       }
       expect(s.state).toBe('ready');
       expect(s.url).toBe(`http://127.0.0.1:${spec.ports[spec.primaryPort]! + OFFSET}`);
-      const res = await fetch(`${s.url}${spec.readiness.path}`);
+      const res = await fetch(`${s.url}${spec.readiness.path}`, { headers: readinessHeaders(spec, LOGIN) });
       expect(res.status).toBe(200);
+      // Alertmanager asks for the login on every route, in a container too.
+      if (spec.readiness.login) expect((await fetch(`${s.url}${spec.readiness.path}`)).status).toBe(401);
     }
     expect(ready('prometheus') && ready('alertmanager')).toBe(true);
   });
@@ -121,6 +129,11 @@ describe.skipIf(!engine.available || typeof mode !== 'string')('DockerRuntime ag
     await eventually(async () => {
       const body = (await (await fetch(`${prom}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: { url: string }[] } };
       expect(body.data.activeAlertmanagers.map((a) => a.url)).toContain(expected);
+    });
+    // With the login from its password file: it scrapes Alertmanager (which refuses anyone without it).
+    await eventually(async () => {
+      const body = (await (await fetch(`${prom}/api/v1/query?query=${encodeURIComponent('up{job="alertmanager"}')}`)).json()) as { data: { result: { value: [number, string] }[] } };
+      expect(body.data.result.map((r) => r.value[1])).toEqual(['1']);
     });
   });
 
@@ -257,7 +270,7 @@ describe.skipIf(!engine.available || typeof mode !== 'string')('DockerRuntime ag
     const sqs = new SQSClient(awsClientConfig(env));
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'sandbox-alerts' }));
     const alert = { labels: { alertname: 'DockerSuiteSns', service: 'docker-suite', severity: 'critical' }, annotations: { summary: 'fired by the docker suite' } };
-    const post = (a: object) => fetch(`${urlOf('alertmanager')}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([a]) });
+    const post = (a: object) => fetch(`${urlOf('alertmanager')}/api/v2/alerts`, { method: 'POST', headers: { authorization: basicAuthorization(LOGIN), 'content-type': 'application/json' }, body: JSON.stringify([a]) });
     const res = await post(alert);
     expect(res.status, await res.text()).toBe(200);
 

@@ -151,7 +151,8 @@ describe('sandbox workshop reset', () => {
       async () => ({ before: before.map(label), now: (await alerts()).map((a) => `${label(a)} ${a.state}`) }),
     );
     const resolveSeconds = (performance.now() - t) / 1000;
-    const silences = await get<{ data?: unknown[] } | unknown[]>(`http://127.0.0.1:${ports.stack('alertmanager')}/api/v2/silences`);
+    const amLogin = { authorization: `Basic ${Buffer.from(`sandbox:${session.chaosToken}`).toString('base64')}` };
+    const silences = await get<{ data?: unknown[] } | unknown[]>(`http://127.0.0.1:${ports.stack('alertmanager')}/api/v2/silences`, amLogin);
     expect(silences).toEqual([]);
 
     // The next round starts on the same sandbox.

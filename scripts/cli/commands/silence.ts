@@ -11,7 +11,7 @@ async function client(opts: GlobalOptions): Promise<SilenceClient> {
   if (!am?.url || am.state !== 'ready') {
     throw new SandboxError('COMPONENT_DIED', `Alertmanager is ${am?.state ?? 'missing'} in this sandbox`, { hint: '`npx sandbox status` shows why' });
   }
-  return new SilenceClient(am.url);
+  return new SilenceClient(am.url, conn.alertmanagerHeaders);
 }
 
 /** `sandbox silence add <matchers...> [--duration 1h] [--comment ...]`: a maintenance window. */

@@ -33,7 +33,7 @@ export async function statusCommand(opts: GlobalOptions & { json?: boolean }): P
     out(JSON.stringify({ running, ...doc, ...(problems.length > 0 ? { problems } : {}) }, null, 2));
   } else {
     out(running ? `sandbox running (${doc.runtime} runtime, session ${doc.session})` : 'no sandbox is running (`npm run sandbox` starts one)');
-    if (running) out(statusTable(doc as Parameters<typeof statusTable>[0]));
+    if (running) out(statusTable(doc as Parameters<typeof statusTable>[0], layout.sessionFile));
     for (const p of problems) out(`problem: ${p}`);
     if (problems.length > 0) out('`npx sandbox down` stops what belongs to this state dir and cleans up');
   }

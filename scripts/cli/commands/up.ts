@@ -45,7 +45,7 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   }
   try {
     if (interrupted.fired) return ExitCode.interrupted;
-    printReady(sandbox);
+    printReady(sandbox, layout);
     out('Ctrl-C stops everything.');
     await liveStatus(sandbox, interrupted.promise);
     return 0;
@@ -95,15 +95,15 @@ async function detach(opts: UpOptions, layout: StateLayout): Promise<number> {
     remediation: opts.remediation,
   });
   out(`sandbox running in the background (${status.runtime} runtime, pid ${pid})`);
-  out(statusTable(status));
+  out(statusTable(status, layout.sessionFile));
   out('`npx sandbox status` shows it, `npx sandbox down` stops it.');
   return 0;
 }
 
-function printReady(sandbox: Sandbox): void {
+function printReady(sandbox: Sandbox, layout: StateLayout): void {
   const doc = sandbox.status();
   out(`sandbox ready (${doc.runtime} runtime, session ${doc.session})`);
-  out(statusTable(doc));
+  out(statusTable(doc, layout.sessionFile));
   if (!sandbox.info.remediation) out('remediation is off: the controller records what it would do and acts on nothing.');
 }
 

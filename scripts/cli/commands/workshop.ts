@@ -40,7 +40,7 @@ export async function workshopStartCommand(opts: WorkshopStartOptions & { withou
   const say = opts.json ? err : out;
   if (r.startedSandbox) {
     say(`sandbox running in the background (${r.startedSandbox.status.runtime} runtime, pid ${r.startedSandbox.pid})`);
-    say(statusTable(r.startedSandbox.status));
+    say(statusTable(r.startedSandbox.status, layoutFrom(opts).sessionFile));
   }
   if (opts.json) {
     out(JSON.stringify({ seed: r.seed, difficulty: r.difficulty, startedAt: r.state.startedAt, remediation: r.remediation, startedSandbox: r.startedSandbox !== null, stateFile: r.stateFile }, null, 2));

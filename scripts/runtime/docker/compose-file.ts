@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../core/paths.ts';
+import { alertmanagerWebConfig, ALERTMANAGER_PASSWORD_FILE, ALERTMANAGER_WEB_CONFIG } from '../config/alertmanager-auth.ts';
 import { buildContainerPlan } from './container-plan.ts';
 import { CONTROL_PORT, services, stackComponents } from '../../stack/catalog.ts';
 import { discoveryFiles } from '../../stack/scrape-targets.ts';
@@ -112,6 +113,10 @@ function overlays(spec: StackComponentSpec): Record<string, string> {
     });
     for (const [job, groups] of Object.entries(files)) out[`targets/${job}.json`] = json(groups);
   }
+  // The stack alone has no session, so no token: Alertmanager takes no login here (upstream's
+  // default) and Prometheus' password file is empty; `npm run sandbox` guards it.
+  if (spec.name === 'alertmanager') out[ALERTMANAGER_WEB_CONFIG] = alertmanagerWebConfig(null);
+  if (spec.name === 'prometheus') out[ALERTMANAGER_PASSWORD_FILE] = '';
   // Any top-level config file naming a receiver's loopback URL gets the host's name instead.
   const dir = join(PROJECT_ROOT, spec.configSource);
   for (const e of readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile())) {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { LaunchContext, StackComponentSpec } from '../../stack/types.ts';
 import { PROJECT_ROOT } from '../../core/paths.ts';
+import { readinessHeaders } from '../../stack/stack-auth.ts';
 import type { StackPlan } from '../types.ts';
 
 /** Marks which catalog component a container runs; the run's own labels come from the plan. */
@@ -63,15 +64,15 @@ export interface ContainerPlan {
   /** bridge: other containers reach this one by its component name on the sandbox network. */
   networkAlias: string;
   labels: Record<string, string>;
-  /** Readiness, by the port the component listens on (in its namespace). */
-  wait: { path: string; port: number; timeoutMs: number };
+  /** Readiness, by the port the component listens on (in its namespace), with the stack's login where asked. */
+  wait: { path: string; port: number; timeoutMs: number; headers: Record<string, string> };
   memoryMiB: number;
   startOrder: number;
   /** Components that start before this one (lower startOrder). */
   dependsOn: string[];
 }
 
-export type ContainerPlanInput = Pick<StackPlan, 'components' | 'hostPort' | 'configDir' | 'labels'> & {
+export type ContainerPlanInput = Pick<StackPlan, 'components' | 'hostPort' | 'configDir' | 'labels' | 'stackPassword'> & {
   /** Default: bridge (what the generated compose file describes). */
   network?: NetworkMode;
   configDelivery?: ConfigDelivery;
@@ -123,6 +124,7 @@ export function buildContainerPlan(spec: StackComponentSpec, input: ContainerPla
       if (!m) throw new Error(`catalog: ${spec.name} reads ${relative} without declaring it in mounts`);
       return m.target;
     },
+    stackPassword: input.stackPassword ?? '',
   };
   const command = spec.args(ctx);
   const passEnv = [...(spec.passEnv ?? [])];
@@ -145,7 +147,7 @@ export function buildContainerPlan(spec: StackComponentSpec, input: ContainerPla
     network,
     networkAlias: spec.name,
     labels: { ...input.labels, [COMPONENT_LABEL]: spec.name },
-    wait: { path: spec.readiness.path, port: inside(spec, spec.readiness.port), timeoutMs: spec.readiness.timeoutMs },
+    wait: { path: spec.readiness.path, port: inside(spec, spec.readiness.port), timeoutMs: spec.readiness.timeoutMs, headers: readinessHeaders(spec, input.stackPassword) },
     memoryMiB: spec.memoryMiB,
     startOrder: spec.startOrder,
     dependsOn: input.components.filter((c) => c.startOrder < spec.startOrder).map((c) => c.name),

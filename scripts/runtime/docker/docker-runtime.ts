@@ -203,6 +203,7 @@ export class DockerRuntime implements StackRuntime {
         await waitForHttpReady({
           component: plan.name,
           url: `http://${LOOPBACK}:${readiness.host}${plan.wait.path}`,
+          headers: plan.wait.headers,
           timeoutMs: plan.wait.timeoutMs,
           exited: () => exited,
           intervalMs: 100,

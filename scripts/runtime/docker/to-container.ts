@@ -82,7 +82,7 @@ export function toContainer(plan: ContainerPlan, opts: ContainerOptions): Generi
       .withExtraHosts([{ host: 'host.docker.internal', ipAddress: 'host-gateway' }])
       .withExposedPorts(...plan.ports.map((p) => (opts.fixedPorts ? { container: p.container, host: p.host } : p.container)))
       // For LocalStack this replaces the module's log-line wait: the plan's HTTP health probe.
-      .withWaitStrategy(Wait.forHttp(plan.wait.path, plan.wait.port, { abortOnContainerExit: true }));
+      .withWaitStrategy(Wait.forHttp(plan.wait.path, plan.wait.port, { abortOnContainerExit: true }).withHeaders(plan.wait.headers));
   }
   const dirs = [{ source: plan.config.source, target: plan.config.target }, ...plan.mounts];
   if (plan.config.delivery === 'bind') {

@@ -10,6 +10,7 @@ import type { ComponentStatus, StackPlan, StackRuntime } from '../types.ts';
 import { findBinary } from './binaries.ts';
 import { allSettledOrThrow } from '../../core/settle.ts';
 import { findStackComponent } from '../../stack/catalog.ts';
+import { readinessHeaders } from '../../stack/stack-auth.ts';
 import { leftOutStatus } from '../components.ts';
 
 /**
@@ -93,6 +94,7 @@ export class NativeRuntime implements StackRuntime {
       // Natively a component reads project directories (dashboards) straight from the checkout.
       projectPath: (relative) => join(PROJECT_ROOT, relative),
       binary,
+      stackPassword: plan.stackPassword ?? '',
     };
     const args = spec.args(ctx);
     const env = spec.env?.(ctx);
@@ -117,6 +119,7 @@ export class NativeRuntime implements StackRuntime {
       await waitForHttpReady({
         component: spec.name,
         url: `http://127.0.0.1:${plan.hostPort(spec.name, spec.readiness.port)}${spec.readiness.path}`,
+        headers: readinessHeaders(spec, plan.stackPassword),
         timeoutMs: spec.readiness.timeoutMs,
         process: proc,
       });

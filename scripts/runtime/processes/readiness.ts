@@ -9,6 +9,8 @@ import type { ManagedProcess } from './managed-process.ts';
 export async function waitForHttpReady(options: {
   component: string;
   url: string;
+  /** Sent with each probe (the stack's login, for a component that asks for it everywhere). */
+  headers?: Record<string, string>;
   timeoutMs: number;
   process?: ManagedProcess;
   /** For what is not a ManagedProcess (a container): true once it has exited. */
@@ -17,7 +19,7 @@ export async function waitForHttpReady(options: {
 }): Promise<void> {
   const { component, url, timeoutMs } = options;
   const proc = options.process;
-  await waitFor(Wait.forHttp(url), {
+  await waitFor(Wait.forHttp(url, options.headers ? { init: { headers: options.headers } } : {}), {
     timeoutMs,
     intervalMs: options.intervalMs ?? 50,
     failFast: () => {

@@ -22,8 +22,12 @@ export const alertmanager: StackComponentSpec = {
     // A single instance: an empty address turns cluster gossip (port 9094) off.
     '--cluster.listen-address=',
     '--log.format=json',
+    // Basic auth on every route (web.yml, rendered per session: runtime/config/alertmanager-auth.ts).
+    // Alertmanager has no switch for its lifecycle route (`POST /-/reload`) or its CORS
+    // (`Access-Control-Allow-Origin: *`): the login is what keeps other users and web pages out.
+    `--web.config.file=${ctx.configDir}/web.yml`,
   ],
-  readiness: { port: 'http', path: '/-/ready', timeoutMs: 20_000 },
+  readiness: { port: 'http', path: '/-/ready', timeoutMs: 20_000, login: true },
   startOrder: 0,
   memoryMiB: 128,
 };

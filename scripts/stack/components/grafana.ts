@@ -40,6 +40,7 @@ export const grafana: StackComponentSpec = {
     SANDBOX_LOKI_URL: `http://${ctx.peer('loki')}`,
     SANDBOX_TEMPO_URL: `http://${ctx.peer('tempo')}`,
     SANDBOX_ALERTMANAGER_URL: `http://${ctx.peer('alertmanager')}`,
+    SANDBOX_ALERTMANAGER_PASSWORD: ctx.stackPassword,
     SANDBOX_DASHBOARDS_DIR: ctx.projectPath('dashboards'),
   }),
   mounts: [{ source: 'dashboards', target: '/var/lib/grafana-dashboards' }],

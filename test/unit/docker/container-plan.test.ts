@@ -9,6 +9,7 @@ const plans = buildContainerPlans({
   hostPort: (c, p) => ports.stack(c, p),
   configDir: (c) => `/state/config/${c}`,
   labels,
+  stackPassword: 'session-token',
 });
 const byName = (name: string) => plans.find((p) => p.name === name)!;
 
@@ -43,7 +44,7 @@ describe('container plan vs the catalog', () => {
     expect(joined).not.toContain('/state/');
     expect(joined).not.toContain('127.0.0.1:' + String(spec.ports[spec.primaryPort]));
     // Where the component keeps data at all (the blackbox exporter keeps none), it is the container's.
-    const probe = { configDir: '/c', dataDir: '/d', listenHost: 'h', port: () => 1, externalUrl: 'u', peer: () => 'p:1', projectPath: (r: string) => `/p/${r}` };
+    const probe = { configDir: '/c', dataDir: '/d', listenHost: 'h', port: () => 1, externalUrl: 'u', peer: () => 'p:1', projectPath: (r: string) => `/p/${r}`, stackPassword: '' };
     const usesData = [...spec.args(probe), ...Object.values(spec.env?.(probe) ?? {})].some((a) => a.includes('/d'));
     if (usesData) expect(joined).toContain(spec.containerDataDir);
     expect(plan.dataDir).toBe(spec.containerDataDir);
@@ -70,7 +71,14 @@ describe('container plan vs the catalog', () => {
       path: spec.readiness.path,
       port: spec.ports[spec.readiness.port],
       timeoutMs: spec.readiness.timeoutMs,
+      // Only Alertmanager asks for the stack's login on its readiness route.
+      headers: spec.name === 'alertmanager' ? { authorization: `Basic ${Buffer.from('sandbox:session-token').toString('base64')}` } : {},
     });
+  });
+
+  it("starts Alertmanager with the login's web config, and hands Grafana the password for its data source", () => {
+    expect(byName('alertmanager').command).toContain('--web.config.file=/etc/alertmanager/web.yml');
+    expect(byName('grafana').env.SANDBOX_ALERTMANAGER_PASSWORD).toBe('session-token');
   });
 
   it('names each container on the network after its component, and labels it with the run', () => {
@@ -160,7 +168,7 @@ describe('container plan: Grafana, Loki, Tempo, LocalStack', () => {
     expect(ls.module).toBe('localstack');
     expect(ls.env).toMatchObject({ SERVICES: 'sns,sqs,s3,cloudwatch', LOCALSTACK_HOST: 'localstack:4566' });
     expect(ls.env).not.toHaveProperty('LOCALSTACK_AUTH_TOKEN');
-    expect(ls.wait).toEqual({ path: '/_localstack/health', port: 4566, timeoutMs: 90_000 });
+    expect(ls.wait).toEqual({ path: '/_localstack/health', port: 4566, timeoutMs: 90_000, headers: {} });
     expect(plans.filter((p) => p.name !== 'localstack').every((p) => p.module === 'generic')).toBe(true);
   });
 

@@ -13,6 +13,7 @@ const conn = (status: () => Promise<StatusDocument>): SandboxConnection => ({
   controlUrl: 'http://127.0.0.1:9400',
   chaosToken: 't',
   control: new ControlClient('http://127.0.0.1:9400', 't'),
+  alertmanagerHeaders: {},
   prometheusConfigDir: '/x',
   alertmanagerConfigDir: '/y',
   stateDir: '/state',

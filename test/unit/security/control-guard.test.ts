@@ -94,7 +94,7 @@ describe("Alertmanager's deliveries to the sandbox's receivers", () => {
 });
 
 describe("Prometheus' flags", () => {
-  const ctx = (externalUrl: string) => ({ configDir: '/c', dataDir: '/d', listenHost: '127.0.0.1', port: () => 9190, externalUrl, peer: () => '', projectPath: (p: string) => p });
+  const ctx = (externalUrl: string) => ({ configDir: '/c', dataDir: '/d', listenHost: '127.0.0.1', port: () => 9190, externalUrl, peer: () => '', projectPath: (p: string) => p, stackPassword: '' });
 
   it('enable neither the lifecycle nor the admin API, and limit CORS to Grafana’s page at the same offset', () => {
     const args = prometheus.args(ctx('http://127.0.0.1:9190'));

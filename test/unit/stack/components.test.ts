@@ -15,6 +15,7 @@ const ctx = (overrides: Partial<LaunchContext> = {}): LaunchContext => ({
   externalUrl: 'http://127.0.0.1:3000',
   peer: (c) => `127.0.0.1:${portPlan(0).stack(c)}`,
   projectPath: (r) => `/project/${r}`,
+  stackPassword: '',
   ...overrides,
 });
 

@@ -128,6 +128,7 @@ function expand(text: string, env: Record<string, string>): string {
 function nativeEnv(s: StackComponentSpec, offset = 1000): Record<string, string> {
   const ports = portPlan(offset);
   const ctx: LaunchContext = {
+    stackPassword: 'session-token',
     configDir: `/state/config/${s.name}`,
     dataDir: `/state/data/${s.name}`,
     listenHost: '127.0.0.1',
@@ -255,7 +256,7 @@ describe('compose/tempo/tempo.yaml (Tempo 3.0, monolithic)', () => {
     // Tempo 3 refuses legacy flat overrides.
     expect(Object.keys(doc.overrides)).toEqual(['defaults']);
     // Prometheus takes the remote write and keeps the exemplars.
-    const prom = spec('prometheus').args({ configDir: '/c', dataDir: '/d', listenHost: 'h', port: () => 1, externalUrl: 'u', peer: () => 'p', projectPath: (r) => r });
+    const prom = spec('prometheus').args({ configDir: '/c', dataDir: '/d', listenHost: 'h', port: () => 1, externalUrl: 'u', peer: () => 'p', projectPath: (r) => r, stackPassword: '' });
     expect(prom).toContain('--web.enable-remote-write-receiver');
     expect(prom).toContain('--enable-feature=exemplar-storage');
   });
@@ -322,6 +323,8 @@ describe('compose/grafana (Grafana 13)', () => {
     expect(tempo.serviceMap).toEqual({ datasourceUid: 'prometheus' });
     expect(tempo.nodeGraph).toEqual({ enabled: true });
     expect(byUid('alertmanager').jsonData).toMatchObject({ implementation: 'prometheus' });
+    // The sandbox's Alertmanager asks for a login: Grafana's proxy gives it.
+    expect(byUid('alertmanager')).toMatchObject({ basicAuth: true, basicAuthUser: 'sandbox', secureJsonData: { basicAuthPassword: '${SANDBOX_ALERTMANAGER_PASSWORD}' } });
   });
 
   it('escapes Grafana’s own ${__…} templates as $${…}, so provisioning does not read them as env vars', () => {
@@ -332,7 +335,7 @@ describe('compose/grafana (Grafana 13)', () => {
 
   it('gets every ${VAR} of its provisioning from the catalog, in both runtimes', () => {
     const refs = [...envReferences(datasourcesText), ...envReferences(providersText)];
-    expect(refs.sort()).toEqual(['SANDBOX_ALERTMANAGER_URL', 'SANDBOX_DASHBOARDS_DIR', 'SANDBOX_LOKI_URL', 'SANDBOX_PROMETHEUS_URL', 'SANDBOX_TEMPO_URL']);
+    expect(refs.sort()).toEqual(['SANDBOX_ALERTMANAGER_PASSWORD', 'SANDBOX_ALERTMANAGER_URL', 'SANDBOX_DASHBOARDS_DIR', 'SANDBOX_LOKI_URL', 'SANDBOX_PROMETHEUS_URL', 'SANDBOX_TEMPO_URL']);
     const native = nativeEnv(spec('grafana'));
     const docker = dockerEnv('grafana');
     for (const r of refs) {
@@ -345,6 +348,7 @@ describe('compose/grafana (Grafana 13)', () => {
       SANDBOX_LOKI_URL: 'http://127.0.0.1:4100',
       SANDBOX_TEMPO_URL: 'http://127.0.0.1:4200',
       SANDBOX_ALERTMANAGER_URL: 'http://127.0.0.1:10093',
+      SANDBOX_ALERTMANAGER_PASSWORD: 'session-token',
       SANDBOX_DASHBOARDS_DIR: join(PROJECT_ROOT, 'dashboards'),
     });
     expect(docker).toMatchObject({ SANDBOX_PROMETHEUS_URL: 'http://prometheus:9090', SANDBOX_DASHBOARDS_DIR: '/var/lib/grafana-dashboards' });
