@@ -7,11 +7,13 @@ import { isSandboxError, SandboxError } from '../../../scripts/core/errors.ts';
 import { NativeRuntime } from '../../../scripts/runtime/native/native-runtime.ts';
 import { isAlive, PidRegistry } from '../../../scripts/runtime/processes/pid-registry.ts';
 import { assertPortsFree, isPortFree } from '../../../scripts/runtime/processes/ports.ts';
+import { writeAlertmanagerLogin } from '../../../scripts/runtime/config/alertmanager-auth.ts';
 import { copyComponentConfig, writeTargets } from '../../../scripts/runtime/config/render.ts';
 import { PROJECT_ROOT } from '../../../scripts/core/paths.ts';
 import { stateLayout } from '../../../scripts/runtime/state.ts';
 import type { StackPlan } from '../../../scripts/runtime/types.ts';
-import { portPlan, stackComponents } from '../../../scripts/stack/catalog.ts';
+import { findStackComponent, portPlan, stackComponents } from '../../../scripts/stack/catalog.ts';
+import { readinessHeaders } from '../../../scripts/stack/stack-auth.ts';
 import type { StackComponentSpec } from '../../../scripts/stack/types.ts';
 import { isolatedSandbox } from '../../helpers/isolation.ts';
 
@@ -26,6 +28,8 @@ async function planFor(components: readonly StackComponentSpec[]): Promise<{ pla
   const ports = portPlan(portOffset);
   for (const c of stackComponents) copyComponentConfig(join(PROJECT_ROOT, c.configSource), layout.configDir(c.name));
   for (const job of ['prometheus', 'alertmanager', 'alertmanagers', 'sample-services', 'sandbox']) writeTargets(layout.configDir('prometheus'), job, []);
+  // Alertmanager's login, as the session writes it.
+  writeAlertmanagerLogin(layout.configDir('alertmanager'), layout.configDir('prometheus'), 'native-runtime-test', 0o600);
   const registry = new PidRegistry(layout.pidsDir);
   const runtime = new NativeRuntime(registry, 'test');
   runtimes.push(runtime);
@@ -36,6 +40,7 @@ async function planFor(components: readonly StackComponentSpec[]): Promise<{ pla
     dataDir: layout.dataDir,
     logFile: layout.logFile,
     labels: {},
+    stackPassword: 'native-runtime-test',
   };
   return { plan, registry, runtime };
 }
@@ -59,9 +64,11 @@ describe('native runtime', () => {
       ['prometheus', 'ready'],
     ]);
     for (const s of status) {
-      const res = await fetch(`${s.url}/-/ready`);
+      const res = await fetch(`${s.url}/-/ready`, { headers: readinessHeaders(findStackComponent(s.name)!, 'native-runtime-test') });
       expect(res.status).toBe(200);
     }
+    // Alertmanager asks for its login, readiness included; the runtime's probe gave it.
+    expect((await fetch(`${status.find((s) => s.name === 'alertmanager')!.url}/-/ready`)).status).toBe(401);
     const pids = status.map((s) => s.pid!);
     expect(registry.entries().map((e) => e.pid).sort()).toEqual([...pids].sort());
     await runtime.stop();
