@@ -8,11 +8,17 @@ import type { RuntimeName } from '../runtime/types.ts';
  * a free sandbox each (`use`), in the order they ask, and wait for one otherwise. A sandbox that
  * cannot get clean between scenarios is retired: it takes no further scenario (its failure would
  * cascade), and once every sandbox is retired whatever still waits is refused with the reason.
+ * An exclusive job (one that needs the machine's cores to itself, such as a CPU-burn fault whose
+ * alert measures a core's worth of CPU) starts only when no other job runs, and none starts
+ * beside it. Jobs start in the order they asked (first come, first served), so an exclusive one
+ * is not starved.
  * Closing stops the sandboxes the pool started; one it was only lent stays running.
  */
 export class SandboxPool implements AsyncDisposable {
   private readonly free: SandboxConnection[];
-  private readonly waiters: { resolve(c: SandboxConnection): void; reject(e: Error): void }[] = [];
+  private readonly waiters: { exclusive: boolean; resolve(c: SandboxConnection): void; reject(e: Error): void }[] = [];
+  private running = 0;
+  private exclusiveRunning = false;
   private retired = 0;
   private retiredReason = '';
   private closing: Promise<void> | undefined;
@@ -47,16 +53,20 @@ export class SandboxPool implements AsyncDisposable {
    * Run `work` on a free sandbox. `retire` looks at the outcome: a reason retires that sandbox
    * (it is not handed out again), null returns it to the pool.
    */
-  async use<T>(work: (conn: SandboxConnection) => Promise<T>, retire: (outcome: T) => string | null = () => null): Promise<T> {
-    const conn = await this.acquire();
+  async use<T>(work: (conn: SandboxConnection) => Promise<T>, retire: (outcome: T) => string | null = () => null, options: { exclusive?: boolean } = {}): Promise<T> {
+    const exclusive = options.exclusive ?? false;
+    const conn = await this.acquire(exclusive);
     let reason: string | null = null;
     try {
       const outcome = await work(conn);
       reason = retire(outcome);
       return outcome;
     } finally {
-      if (reason === null) this.giveBack(conn);
+      this.running -= 1;
+      if (exclusive) this.exclusiveRunning = false;
+      if (reason === null) this.free.push(conn);
       else this.retire(reason);
+      this.grant();
     }
   }
 
@@ -73,17 +83,23 @@ export class SandboxPool implements AsyncDisposable {
     await this.close();
   }
 
-  private acquire(): Promise<SandboxConnection> {
-    const conn = this.free.shift();
-    if (conn) return Promise.resolve(conn);
+  private acquire(exclusive: boolean): Promise<SandboxConnection> {
     if (this.retired === this.connections.length) return Promise.reject(this.noneLeft());
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const granted = new Promise<SandboxConnection>((resolve, reject) => this.waiters.push({ exclusive, resolve, reject }));
+    this.grant();
+    return granted;
   }
 
-  private giveBack(conn: SandboxConnection): void {
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(conn);
-    else this.free.push(conn);
+  /** Starts waiting jobs in order while the head of the queue may start. */
+  private grant(): void {
+    for (;;) {
+      const head = this.waiters[0];
+      if (!head || this.free.length === 0 || this.exclusiveRunning || (head.exclusive && this.running > 0)) return;
+      this.waiters.shift();
+      this.running += 1;
+      if (head.exclusive) this.exclusiveRunning = true;
+      head.resolve(this.free.shift()!);
+    }
   }
 
   private retire(reason: string): void {

@@ -1,4 +1,5 @@
 import { isSandboxError, SandboxError } from '../core/errors.ts';
+import { HOST_BOUND_FAULTS } from '../faults/catalog.ts';
 import { reportFilesOf, type ReporterOptions } from '../reporters/index.ts';
 import { chooseReportDir } from '../reporters/report-dir.ts';
 import { allowedRuleFiles } from '../scenario/rule-files.ts';
@@ -183,6 +184,7 @@ export async function runOnPool(
             return runScenarioRepeats(conn, scenario, options);
           },
           (r) => (r.outcome === 'errored' && r.error?.code === 'SANDBOX_NOT_CLEAN' ? r.error.message : null),
+          { exclusive: pool.size > 1 && needsTheCores(scenario) },
         );
       } catch (e) {
         if (!isSandboxError(e) || e.code !== 'SANDBOX_NOT_CLEAN') throw e;
@@ -191,6 +193,11 @@ export async function runOnPool(
     }),
   );
   return suiteReport(pool.runtime, startedAt, results);
+}
+
+/** A scenario whose fault is measured against the machine's cores runs with no other beside it. */
+export function needsTheCores(s: Scenario): boolean {
+  return s.faults.some((f) => HOST_BOUND_FAULTS.has(f.type));
 }
 
 function expectedSeconds(s: Scenario): number {

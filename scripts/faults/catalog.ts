@@ -22,6 +22,13 @@ export const faultParamSchemas = {
 } as const;
 
 export type FaultType = keyof typeof faultParamSchemas;
+
+/**
+ * Faults whose effect is measured against the machine's cores (a CPU burn is alerted on as a
+ * share of a core): a scenario with one runs alone when a suite runs sandboxes side by side,
+ * since another sandbox's load would take the cores it measures.
+ */
+export const HOST_BOUND_FAULTS: ReadonlySet<FaultType> = new Set(['cpu-burn']);
 export const FAULT_TYPES = Object.keys(faultParamSchemas) as FaultType[];
 
 export function isFaultType(t: string): t is FaultType {

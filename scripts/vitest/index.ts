@@ -19,7 +19,7 @@ import { loadReporters, ReporterHub, type ReporterSpec } from '../engine/reporte
 import type { SandboxPool } from '../engine/sandbox-pool.ts';
 import { runScenarioRepeats } from '../engine/scenario-runs.ts';
 import { suiteReport } from '../engine/suite-report.ts';
-import { loadSuiteScenarios, suiteReportDir } from '../engine/suite-run.ts';
+import { loadSuiteScenarios, needsTheCores, suiteReportDir } from '../engine/suite-run.ts';
 import { scenarioText } from '../reporters/scenario-text.ts';
 import type { Scenario } from '../scenario/model.ts';
 import type { ScenarioResult, SuiteReport } from '../scenario/result.ts';
@@ -100,8 +100,10 @@ export class SandboxSuite {
     if (!this.pool || !this.hub) throw new Error('the sandbox has not started: call run() inside a test, after beforeAll');
     const loaded = typeof scenario === 'string' ? loadSuiteScenarios([scenario], undefined, undefined, this.options.allowRules)[0]! : scenario;
     const hub = this.hub;
-    const result = await this.pool.use((conn) =>
-      runScenarioRepeats(conn, loaded, { remediation: this.options.remediation ?? true, hub, ...(options.signal ? { signal: options.signal } : {}) }),
+    const result = await this.pool.use(
+      (conn) => runScenarioRepeats(conn, loaded, { remediation: this.options.remediation ?? true, hub, ...(options.signal ? { signal: options.signal } : {}) }),
+      () => null,
+      { exclusive: this.pool.size > 1 && needsTheCores(loaded) },
     );
     const declaredAt = this.declared.indexOf(loaded);
     this.results.push({ order: declaredAt === -1 ? this.declared.length + this.results.length : declaredAt, result });

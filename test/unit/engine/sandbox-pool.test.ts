@@ -37,6 +37,39 @@ describe('sandbox pool', () => {
     expect(outcomes.slice(2).map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'ran'))).toEqual(['not run: 2 left alerts firing', 'not run: 2 left alerts firing']);
     await expect(run('5')).rejects.toMatchObject({ code: 'SANDBOX_NOT_CLEAN' });
   });
+
+  it('runs an exclusive job with nothing beside it: it waits for the running ones, and the later ones wait for it', async () => {
+    const pool = new SandboxPool([conn('a'), conn('b')]);
+    let running = 0;
+    const spans: string[] = [];
+    const job = (name: string, exclusive = false) =>
+      pool.use(
+        async () => {
+          running += 1;
+          spans.push(`${name} starts beside ${running - 1}`);
+          await tick();
+          running -= 1;
+          return name;
+        },
+        () => null,
+        { exclusive },
+      );
+    expect(await Promise.all([job('1'), job('2'), job('cpu', true), job('3'), job('4')])).toEqual(['1', '2', 'cpu', '3', '4']);
+    expect(spans).toEqual(['1 starts beside 0', '2 starts beside 1', 'cpu starts beside 0', '3 starts beside 0', '4 starts beside 1']);
+  });
+});
+
+describe('which scenarios run alone', () => {
+  it('one with a fault measured against the cores (cpu-burn), not the others', async () => {
+    const { needsTheCores } = await import('../../../scripts/engine/suite-run.ts');
+    const { loadScenario } = await import('../../../scripts/scenario/loader.ts');
+    const { join } = await import('node:path');
+    const { PROJECT_ROOT } = await import('../../../scripts/core/paths.ts');
+    const scenario = (name: string) => loadScenario(join(PROJECT_ROOT, 'scenarios', `${name}.yaml`));
+    expect(needsTheCores(scenario('cpu-saturation'))).toBe(true);
+    expect(needsTheCores(scenario('service-crash'))).toBe(false);
+    expect(needsTheCores(scenario('ml-latency-spike'))).toBe(false);
+  });
 });
 
 describe('shard port offsets', () => {
