@@ -88,11 +88,13 @@ describe('request-path faults', () => {
     expect(m.value('http_server_request_duration_seconds_count{http_request_method="POST",http_route="/predict",http_response_status_code="503"}')).toBe(2);
     await chaos(ml.url, 'DELETE');
 
-    await chaos(gw.url, 'POST', '', { type: 'errors', params: { ratio: 0.5 } });
-    const statuses = await Promise.all(Array.from({ length: 100 }, () => predict(gw.url).then((r) => r.status)));
-    const failed = statuses.filter((s) => s === 500).length;
-    expect(failed).toBeGreaterThan(30);
-    expect(failed).toBeLessThan(70);
+    // Spread evenly: exactly the share, and never two failures closer than the share allows.
+    await chaos(gw.url, 'POST', '', { type: 'errors', params: { ratio: 0.25 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 100; i++) statuses.push((await predict(gw.url)).status);
+    const failedAt = statuses.flatMap((s, i) => (s === 500 ? [i] : []));
+    expect(failedAt).toHaveLength(25);
+    expect(failedAt.slice(1).map((at, i) => at - failedAt[i]!)).toEqual(Array(24).fill(4));
     expect(statuses.filter((s) => s !== 500 && s !== 200)).toEqual([]);
     await chaos(gw.url, 'DELETE');
     expect((await predict(gw.url)).status).toBe(200);
