@@ -17,7 +17,10 @@ if (!nodeSatisfies(process.versions.node, engines.node)) {
   process.exit(3);
 }
 
-await import(await cliEntry());
+const entry = await cliEntry();
+// A built CLI: `up --detach` starts its background host from it directly (engine/detached-sandbox.ts).
+if (entry.endsWith('.mjs')) globalThis[Symbol.for('observability-sandbox.cli-entry')] = fileURLToPath(entry);
+await import(entry);
 
 /** The URL of the CLI's main module to run. */
 async function cliEntry() {

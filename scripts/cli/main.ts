@@ -38,6 +38,7 @@ program
   .addOption(runtimeOption())
   .addOption(withoutOption())
   .addOption(noRemediation())
+  .addOption(new Option('--ready-fd <fd>', 'where to say it is ready (the `up --detach` that started it)').hideHelp())
   .action(async (o) => set((await import('./commands/up.ts')).hostCommand({ ...globals(), ...o })));
 
 program

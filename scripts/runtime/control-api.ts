@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { checkControlRequest, checkHostAndOrigin, type GuardPolicy } from '../core/control-guard.ts';
 import { isSandboxError } from '../core/errors.ts';
@@ -155,7 +155,9 @@ export function createControlApi(deps: ControlApiDeps): Server {
 
   const publicRoute = (method: string, path: string) => method === 'GET' && (path === '/health' || path === '/metrics' || path.startsWith('/runbooks/'));
 
-  return createServer((req, res) => {
+  // Not an ESM import of node:http: that also loads fetch's undici (node:http's WebSocket export),
+  // ~25 ms on the detached host's way to start; its first readiness check loads it, while it waits.
+  return process.getBuiltinModule('node:http').createServer((req, res) => {
     const method = req.method ?? 'GET';
     const path = pathOf(req.url);
     // Public routes (liveness, Prometheus' scrape, runbooks opened from a browser) are read-only

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { ExitCode, SandboxError, isSandboxError } from '../../core/errors.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
 import { parseWithout } from '../../runtime/components.ts';
-import { startSandbox, type Sandbox } from '../../runtime/session.ts';
+import type { Sandbox } from '../../runtime/session.ts';
 import type { StateLayout } from '../../runtime/state.ts';
-import { HOST_ERROR_FILE, startDetached } from '../../engine/detached-sandbox.ts';
+import { HOST_ERROR_FILE, reportReady, startDetached } from '../../engine/detached-sandbox.ts';
 import { layoutFrom, out, portOffsetFrom, type GlobalOptions } from '../context.ts';
 import { statusLine, statusTable } from '../format.ts';
 
@@ -17,12 +17,24 @@ export interface UpOptions extends GlobalOptions {
   remediation: boolean;
 }
 
+/** `sandbox host`: the pipe on which it tells the `up --detach` that started it that it is ready. */
+export interface HostOptions extends UpOptions {
+  readyFd?: string;
+}
+
+/**
+ * The sandbox's modules, loaded only where a sandbox starts in this process: `up --detach`
+ * starts its host first, without waiting for them (the host loads them itself).
+ */
+const sessionModule = () => import('../../runtime/session.ts');
+
 /** `sandbox up`: start everything, print where it is; in the foreground, Ctrl-C tears it down. */
 export async function upCommand(opts: UpOptions): Promise<number> {
   const layout = layoutFrom(opts);
   const runtime = parseRuntimeChoice(opts.runtime);
   const without = parseWithout(opts.without);
   if (opts.detach) return detach(opts, layout);
+  const { startSandbox } = await sessionModule();
   const interrupted = trapSignals();
   let sandbox: Sandbox;
   try {
@@ -58,13 +70,14 @@ export async function upCommand(opts: UpOptions): Promise<number> {
 }
 
 /** Hidden `sandbox host`: the detached sandbox's own process. */
-export async function hostCommand(opts: UpOptions): Promise<number> {
+export async function hostCommand(opts: HostOptions): Promise<number> {
   const layout = layoutFrom(opts);
   const errorFile = join(layout.root, HOST_ERROR_FILE);
   rmSync(errorFile, { force: true });
   const interrupted = trapSignals(['SIGINT', 'SIGTERM', 'SIGHUP']);
   let sandbox: Sandbox;
   try {
+    const { startSandbox } = await sessionModule();
     sandbox = await startSandbox({
       runtime: parseRuntimeChoice(opts.runtime),
       stateDir: layout.root,
@@ -81,6 +94,7 @@ export async function hostCommand(opts: UpOptions): Promise<number> {
     writeFileSync(errorFile, JSON.stringify({ code: se.code, message: se.message, hint: se.hint, details: se.details }));
     throw e;
   }
+  reportReady(opts.readyFd, sandbox.status());
   await interrupted.promise;
   await sandbox.stop();
   return 0;
