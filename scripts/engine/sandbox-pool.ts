@@ -10,8 +10,8 @@ import type { RuntimeName } from '../runtime/types.ts';
  * cascade), and once every sandbox is retired whatever still waits is refused with the reason.
  * An exclusive job (one that needs the machine's cores to itself, such as a CPU-burn fault whose
  * alert measures a core's worth of CPU) starts only when no other job runs, and none starts
- * beside it. Jobs start in the order they asked (first come, first served), so an exclusive one
- * is not starved.
+ * beside it (with one sandbox, every job is). Jobs start in the order they asked (first come,
+ * first served), so an exclusive one is not starved.
  * Closing stops the sandboxes the pool started; one it was only lent stays running.
  */
 export class SandboxPool implements AsyncDisposable {

@@ -184,7 +184,7 @@ export async function runOnPool(
             return runScenarioRepeats(conn, scenario, options);
           },
           (r) => (r.outcome === 'errored' && r.error?.code === 'SANDBOX_NOT_CLEAN' ? r.error.message : null),
-          { exclusive: pool.size > 1 && needsTheCores(scenario) },
+          { exclusive: needsTheCores(scenario) },
         );
       } catch (e) {
         if (!isSandboxError(e) || e.code !== 'SANDBOX_NOT_CLEAN') throw e;

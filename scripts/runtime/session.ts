@@ -414,17 +414,19 @@ function prepareStackConfig(layout: StateLayout, ports: PortPlan, runtime: Stack
     ),
   );
   const amFile = join(layout.configDir('alertmanager'), 'alertmanager.yml');
+  // Files holding the token: a container reads them as its image's user (nobody), through the
+  // bind mount or a copy; natively they are the owner's alone.
+  const secretMode = runtime.name === 'docker' ? 0o644 : 0o600;
   renderAlertmanagerReceiversFile(amFile, componentRuns(runtime, 'localstack') ? peer(runtime, ports, 'localstack') : null);
   // The sink and the controller take the session's token; Alertmanager sends it (0600 file).
   addReceiverAuthorizationFile(
     amFile,
     services.filter((s) => s.role === 'platform').map((s) => `http://${host}:${ports.service(s.name)}`),
     token,
-    // A container reads it as its image's user (nobody), through the bind mount or a copy.
-    runtime.name === 'docker' ? 0o644 : 0o600,
+    secretMode,
   );
   // Alertmanager asks for the stack's login; Prometheus gives it. An attached one is the team's.
-  if (runtime.name !== 'attached') writeAlertmanagerLogin(layout.configDir('alertmanager'), prom, token, runtime.name === 'docker' ? 0o644 : 0o600);
+  if (runtime.name !== 'attached') writeAlertmanagerLogin(layout.configDir('alertmanager'), prom, token, secretMode);
 }
 
 function isLoopbackName(host: string): boolean {

@@ -103,7 +103,7 @@ export class SandboxSuite {
     const result = await this.pool.use(
       (conn) => runScenarioRepeats(conn, loaded, { remediation: this.options.remediation ?? true, hub, ...(options.signal ? { signal: options.signal } : {}) }),
       () => null,
-      { exclusive: this.pool.size > 1 && needsTheCores(loaded) },
+      { exclusive: needsTheCores(loaded) },
     );
     const declaredAt = this.declared.indexOf(loaded);
     this.results.push({ order: declaredAt === -1 ? this.declared.length + this.results.length : declaredAt, result });
