@@ -338,14 +338,12 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     const crashAfter = s.policy.policy === 'on-failure' ? s.policy.crashAfterMs : undefined;
     s.state = 'starting';
     delete s.reason;
-    const launcher = this.options.launcher ?? tsxLauncher(this.options.projectRoot);
     const proc = await ManagedProcess.spawn({
       name: s.name,
       command: process.execPath,
-      args: [...(spec.nodeFlags ?? []), ...launcher.args(join(this.options.projectRoot, spec.entry))],
+      args: (this.options.launcher ?? tsxLauncher(this.options.projectRoot)).args(join(this.options.projectRoot, spec.entry)),
       cwd: this.options.projectRoot,
       env: {
-        ...launcher.env,
         ...process.env,
         ...this.options.commonEnv,
         ...this.options.env(spec),

@@ -1,14 +1,6 @@
 import type { ServiceSpec } from './types.ts';
 
 /**
- * The platform receivers handle a few webhooks per scenario, so throughput does not matter and
- * idle memory does: no optimizing compilers (--lite-mode) and a 1 MiB young generation save
- * about 20 MiB of resident set each (measured: 85 → 64 MiB idle for the sink). The sample
- * services keep V8's defaults: their request throughput is measured.
- */
-export const PLATFORM_NODE_FLAGS: readonly string[] = ['--lite-mode', '--max-semi-space-size=1'];
-
-/**
  * TypeScript processes the sandbox supervises itself in both runtimes, so that a fault means
  * the same thing everywhere. Sample services are what scenarios break; platform services are
  * the sandbox's receivers for Alertmanager.
@@ -56,7 +48,6 @@ export const services: readonly ServiceSpec[] = [
     scrapeJob: 'sandbox',
     env: () => ({}),
     startOrder: 10,
-    nodeFlags: PLATFORM_NODE_FLAGS,
   },
   {
     name: 'remediation-controller',
@@ -68,6 +59,5 @@ export const services: readonly ServiceSpec[] = [
     scrapeJob: 'sandbox',
     env: ({ urlOf }) => ({ SANDBOX_CONTROL_URL: urlOf('sandbox') }),
     startOrder: 10,
-    nodeFlags: PLATFORM_NODE_FLAGS,
   },
 ];

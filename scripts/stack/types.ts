@@ -123,8 +123,6 @@ export interface ServiceSpec {
    * sandbox sets its upstream list (PUT /admin/upstreams) whenever that service is scaled.
    */
   routesTo?: string;
-  /** Flags for `node` ahead of the entry (V8 settings for a process that serves little traffic). */
-  nodeFlags?: readonly string[];
 }
 
 export interface ServiceEnvContext {

@@ -33,8 +33,6 @@ export { defaultCacheDir };
  */
 
 const STALE_BUILD_MS = 24 * 3600_000;
-/** Node's compile cache for the built processes, beside the builds (kept by prune()). */
-const COMPILE_CACHE_DIR = 'v8-compile';
 const STALE_TMP_MS = 3600_000;
 let inFlight = 0;
 
@@ -278,7 +276,7 @@ function prune(cacheDir: string, keep: string): void {
   }
   for (const name of names) {
     const path = join(cacheDir, name);
-    if (path === keep || name.startsWith('index-') || name === COMPILE_CACHE_DIR) continue;
+    if (path === keep || name.startsWith('index-')) continue;
     try {
       const age = now - statSync(path).mtimeMs;
       if (age > (name.startsWith('.tmp-') ? STALE_TMP_MS : STALE_BUILD_MS)) rmSync(path, { recursive: true, force: true });
@@ -314,8 +312,6 @@ export interface HostLauncher {
   /** Why host processes run under tsx (mode 'tsx'). */
   readonly reason?: string;
   readonly build?: HostBuild;
-  /** Environment for the started processes (a user's own setting of the same variable wins). */
-  readonly env?: Readonly<Record<string, string>>;
   args(entry: string): string[];
 }
 
@@ -349,10 +345,6 @@ export async function prepareHostLauncher(
   return {
     mode: 'built',
     build,
-    // Node's on-disk code cache: a warm start compiles none of the ~500-750 modules each process
-    // loads again (fastify, pino, zod, OpenTelemetry), which is most of what four processes starting
-    // at once on two cores wait for. Keyed by each file's content, so a changed file is compiled anew.
-    env: { NODE_COMPILE_CACHE: join(dirname(build.dir), COMPILE_CACHE_DIR) },
     args(entry) {
       const built = build.entries.get(resolve(projectRoot, entry));
       if (!built || !existsSync(built)) return fallback.args(entry);
