@@ -171,8 +171,7 @@ export async function runOnPool(
   options: { remediation: boolean; hub: ReporterHub; signal?: AbortSignal; detection?: DetectionConfig },
 ): Promise<SuiteReport> {
   const startedAt = new Date();
-  const order = scenarios.map((_, i) => i);
-  if (pool.size > 1) order.sort((a, b) => expectedSeconds(scenarios[b]!) - expectedSeconds(scenarios[a]!));
+  const order = runOrder(scenarios, pool.size);
   const results: ScenarioResult[] = new Array(scenarios.length);
   await Promise.all(
     order.map(async (i) => {
@@ -198,6 +197,22 @@ export async function runOnPool(
 /** A scenario whose fault is measured against the machine's cores runs with no other beside it. */
 export function needsTheCores(s: Scenario): boolean {
   return s.faults.some((f) => HOST_BOUND_FAULTS.has(f.type));
+}
+
+/**
+ * The order scenarios ask for a sandbox in (indices into `scenarios`). On one sandbox, as given.
+ * On several: those that need the cores to themselves first, while every sandbox is idle anyway
+ * (later, an exclusive job would leave the others idle while the running ones drain), then the
+ * longest first, so that the short ones fill the gaps at the end.
+ */
+export function runOrder(scenarios: readonly Scenario[], sandboxes: number): number[] {
+  const order = scenarios.map((_, i) => i);
+  if (sandboxes <= 1) return order;
+  const key = (i: number) => [needsTheCores(scenarios[i]!) ? 0 : 1, -expectedSeconds(scenarios[i]!)] as const;
+  return order.sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    return ka[0] - kb[0] || ka[1] - kb[1];
+  });
 }
 
 function expectedSeconds(s: Scenario): number {

@@ -2,8 +2,10 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { authHeaders } from '../core/control-guard.ts';
+import { RUN_LABEL } from '../core/labels.ts';
 import { ControlApiError } from '../core/control-client.ts';
 import { SandboxError } from '../core/errors.ts';
+import { Wait, waitFor } from '../core/wait.ts';
 import { writeFileAtomic } from '../runtime/config/render.ts';
 import { renderRunbookLinks } from '../runtime/config/runbook-links.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
@@ -20,9 +22,13 @@ import { fetchAlerts } from './observers/alerts.ts';
  * Forgetting history is what makes scenarios independent: slow SLO burn windows, anomaly
  * baselines and traffic averages would otherwise carry one scenario's incident into the next
  * (a 1d/2h burn pair lasts 12 minutes even at the sandbox's 120x time scale).
+ *
+ * `run` is the label of the scenario run that follows (RUN_LABEL): from here on the controller
+ * acts only on alerts of that run, so late notifications of the run before are told apart by
+ * their label instead of being waited out. Returns when (performance.now()) Prometheus' history
+ * was forgotten; null on an attached stack, whose history is kept.
  */
-/** Returns when (performance.now()) Prometheus' history was forgotten; null on an attached stack, whose history is kept. */
-export async function resetSandbox(conn: SandboxConnection, options: { remediation: boolean; cleanTimeoutMs?: number }): Promise<number | null> {
+export async function resetSandbox(conn: SandboxConnection, options: { remediation: boolean; run: string; cleanTimeoutMs?: number }): Promise<number | null> {
   const status = await conn.status();
   const byName = new Map(status.components.map((c) => [c.name, c]));
   const headers = authHeaders(conn.chaosToken);
@@ -45,7 +51,7 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
   const prometheus = byName.get('prometheus')?.url;
   if (!prometheus) throw new SandboxError('COMPONENT_DIED', 'the sandbox has no Prometheus');
   // While alerts resolve, the controller must not act on them.
-  if (controller) await setDryRun(controller, true, conn.chaosToken);
+  if (controller) await setMode(controller, { dryRun: true }, conn.chaosToken);
   // The gateway's circuit breaker back to automatic and closed: one left open (pinned by a
   // playbook, or tripped by the last scenario's failures) would answer 503s into the next run.
   const gateway = byName.get('api-gateway')?.url;
@@ -86,15 +92,53 @@ export async function resetSandbox(conn: SandboxConnection, options: { remediati
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  // Resolved notifications of the previous run reach the receivers within a group interval;
-  // clear the records after them.
-  await new Promise((r) => setTimeout(r, conn.runtime === 'attached' ? 0 : 2500));
+  // Resolved notifications of the previous run still reach the receivers for a group interval
+  // (alerts resolved at its end, and those resolved above). They carry that run's label: the
+  // controller ignores them from here on, and the scenario's reader of the sink skips them.
   if (controller) {
     await fetch(`${controller}/actions`, { method: 'DELETE', headers }).then((r) => r.body?.cancel());
-    await setDryRun(controller, !options.remediation, conn.chaosToken);
+    await setMode(controller, { dryRun: !options.remediation, run: options.run }, conn.chaosToken);
   }
   if (sink) await fetch(`${sink}/deliveries`, { method: 'DELETE', headers }).then((r) => r.body?.cancel());
   return forgotAt;
+}
+
+/**
+ * Waits until the restarted Prometheus has scraped every target it knows at least once, the
+ * sample services among them, and returns when (performance.now()). History starts there, not at
+ * the restart: Prometheus hands discovered targets to its scrape loops on a 5 s tick, so a fresh
+ * process takes about 6 s to take its first sample, and a fault injected before that would have
+ * no "before" to be compared with (measured: ModelVersionChanged missed a deploy 5 s after a
+ * reset). Waiting here makes the lead-in a scenario gives (`at:`) the history its rules get.
+ */
+export async function waitForFirstScrape(prometheusUrl: string, timeoutMs = 20_000): Promise<number> {
+  interface Target {
+    labels: Record<string, string>;
+    health: 'up' | 'down' | 'unknown';
+  }
+  let seen = 'no answer yet';
+  await waitFor(
+    Wait.until(
+      'Prometheus to scrape every target once after the reset',
+      async () => {
+        const res = await fetch(`${prometheusUrl}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(2000) });
+        if (!res.ok) throw new Error(`targets API: HTTP ${res.status}`);
+        const targets = ((await res.json()) as { data: { activeTargets: Target[] } }).data.activeTargets;
+        const waiting = targets.filter((t) => t.health === 'unknown').map((t) => `${t.labels.job}/${t.labels.instance}`);
+        seen = targets.length === 0 ? 'no targets discovered yet' : `${waiting.length} of ${targets.length} not scraped yet (${waiting.slice(0, 3).join(', ')})`;
+        return targets.some((t) => t.labels.job === 'sample-services') && waiting.length === 0;
+      },
+      () => seen,
+    ),
+    {
+      timeoutMs,
+      onTimeout: (observed) =>
+        new SandboxError('SANDBOX_NOT_CLEAN', `Prometheus did not scrape its targets within ${timeoutMs / 1000}s of the reset: ${observed}`, {
+          hint: '`npx sandbox logs prometheus` shows why; `npx sandbox status` shows the targets',
+        }),
+    },
+  );
+  return performance.now();
 }
 
 /**
@@ -111,12 +155,14 @@ export async function scaleToOne(conn: Pick<SandboxConnection, 'control'>, servi
   }
 }
 
-async function setDryRun(controller: string, dryRun: boolean, token: string): Promise<void> {
-  await fetch(`${controller}/mode`, {
+async function setMode(controller: string, mode: { dryRun: boolean; run?: string }, token: string): Promise<void> {
+  const res = await fetch(`${controller}/mode`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json', ...authHeaders(token) },
-    body: JSON.stringify({ dryRun }),
-  }).then((r) => r.body?.cancel());
+    body: JSON.stringify(mode),
+  });
+  if (!res.ok) throw new SandboxError('COMPONENT_DIED', `the remediation controller refused its mode ${JSON.stringify(mode)}: HTTP ${res.status} ${(await res.text()).trim()}`);
+  await res.body?.cancel();
 }
 
 /**
@@ -187,8 +233,6 @@ export function copyScenarioRules(files: readonly string[], dir: string, control
   files.forEach((f, i) => writeFileAtomic(join(dir, `${i}-${basename(f).replace(/\.ya?ml$/, '')}.yml`), renderRunbookLinks(readFileSync(f, 'utf8'), controlUrl)));
 }
 
-/** The external label that scopes Alertmanager groups to one scenario run. */
-export const RUN_LABEL = 'sandbox_run';
 
 function setExternalLabel(file: string, name: string, value: string): void {
   const doc = parseDocument(readFileSync(file, 'utf8'));

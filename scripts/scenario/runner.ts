@@ -16,7 +16,7 @@ import { observeAlerts } from './observers/alerts.ts';
 import { grafanaFaultAnnotator } from './observers/grafana-annotations.ts';
 import { readSloBudget } from './observers/slo-budget.ts';
 import { observeNotifications, observeProcesses, observeRemediations } from './observers/receivers.ts';
-import { installRunConfig, resetSandbox } from './prepare.ts';
+import { installRunConfig, resetSandbox, waitForFirstScrape } from './prepare.ts';
 import type { ExpectationResult, ScenarioResult } from './result.ts';
 import { TimelineRecorder, type TimelineEvent } from './timeline.ts';
 import { backgroundAlerts, computeMetrics, evaluateExpectations, primaryAlert } from './verdict.ts';
@@ -62,10 +62,13 @@ export async function runScenarioOnce(conn: SandboxConnection, scenario: Scenari
     for (const n of need) {
       if (!urls[n]) throw new SandboxError('COMPONENT_DIED', `scenario ${scenario.name} needs ${n}, which this sandbox does not run`);
     }
-    forgotAt = await resetSandbox(conn, { remediation: options.remediation });
+    const run = `${scenario.name}-${randomBytes(3).toString('hex')}`;
+    forgotAt = await resetSandbox(conn, { remediation: options.remediation, run });
     // An attached Prometheus is the team's: its configuration is not ours to change.
     if (conn.runtime !== 'attached') {
-      uninstallRules = await installRunConfig(conn, scenario.ruleFiles, `${scenario.name}-${randomBytes(3).toString('hex')}`);
+      uninstallRules = await installRunConfig(conn, scenario.ruleFiles, run);
+      // History starts with the first scrape of the fresh Prometheus, about 6 s after the reset.
+      forgotAt = await waitForFirstScrape(urls.prometheus!);
     }
 
     if (scenario.load.rate > 0) {
@@ -108,7 +111,7 @@ export async function runScenarioOnce(conn: SandboxConnection, scenario: Scenari
     // Attached: alerts already firing now, or not about the sandbox's services, are background.
     const background = conn.runtime === 'attached' && conn.stateDir ? await backgroundClassifier(urls.prometheus!, conn.stateDir) : undefined;
     stops.push(observeAlerts(urls.prometheus!, timeline, 100, background));
-    stops.push(observeNotifications(urls['notification-sink']!, timeline, conn.chaosToken));
+    stops.push(observeNotifications(urls['notification-sink']!, timeline, conn.chaosToken, run));
     stops.push(observeRemediations(urls['remediation-controller']!, timeline, conn.chaosToken));
     stops.push(await observeProcesses(conn.control, timeline));
     // Loki and Tempo: queried over the whole scenario, watched from the first fault's start on

@@ -115,7 +115,7 @@ export async function runDriver(stateDir: string, log: (line: string) => void = 
   };
   if (urls.prometheus) stops.push(observeAlerts(urls.prometheus, sink, 250));
   stops.push(await observeProcesses(conn.control, sink, 250));
-  if (urls['notification-sink']) stops.push(observeNotifications(urls['notification-sink'], sink, conn.chaosToken, 500));
+  if (urls['notification-sink']) stops.push(observeNotifications(urls['notification-sink'], sink, conn.chaosToken, null, 500));
   if (urls['remediation-controller']) stops.push(observeRemediations(urls['remediation-controller'], sink, conn.chaosToken, 500));
 
   const endFault = (r: Running, reason: WorkshopFaultEndReason, atMs?: number) => {

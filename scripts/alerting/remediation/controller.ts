@@ -7,6 +7,7 @@ import type { ActionSpec, Playbook, PlaybookSet } from './playbook-schema.ts';
 import type { ActionRecord, ActionStore } from './records.ts';
 import { actionKey, alertInstance, type SafetyGate } from './safety.ts';
 import type { WebhookAlert, WebhookBody } from '../webhook-body.ts';
+import { belongsToRun } from '../../core/labels.ts';
 
 export interface ControllerDeps {
   playbooks: PlaybookSet;
@@ -31,6 +32,12 @@ type StepResult = 'continue' | 'stop';
  */
 export class RemediationController {
   dryRun: boolean;
+  /**
+   * The scenario run under way (its `sandbox_run` label), or null for any. Alerts of another run
+   * are ignored: resolved notifications of the previous scenario can arrive after the next one
+   * started, and must not run its `onResolved` actions there.
+   */
+  currentRun: string | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   /** Skipped resends folded into one record: key|instance|reason → record id. */
   private readonly folded = new Map<string, string>();
@@ -54,8 +61,12 @@ export class RemediationController {
     const receivedAt = this.now().toISOString();
     let matched = 0;
     for (const alert of body.alerts) {
-      const playbook = findPlaybook(this.deps.playbooks.playbooks, alert.labels);
       const phase: Phase = alert.status;
+      if (!belongsToRun(alert.labels, this.currentRun)) {
+        this.deps.log.debug({ alertname: alert.labels.alertname, labels: alert.labels, status: phase, currentRun: this.currentRun }, 'alert of an earlier scenario run ignored');
+        continue;
+      }
+      const playbook = findPlaybook(this.deps.playbooks.playbooks, alert.labels);
       if (!playbook) {
         this.deps.log.debug({ alertname: alert.labels.alertname, labels: alert.labels, status: phase }, 'no playbook matches the alert');
         continue;

@@ -17,7 +17,8 @@ export interface AppDeps {
   guard: GuardPolicy;
 }
 
-const modeSchema = z.strictObject({ dryRun: z.boolean() });
+/** `run`: the scenario run whose alerts count (null: every alert); left as it is when absent. */
+const modeSchema = z.strictObject({ dryRun: z.boolean(), run: z.string().min(1).max(200).nullable().optional() });
 
 /** The HTTP API: the Alertmanager webhook, the action records, the mode, health and metrics. */
 export function buildApp({ logger, controller, store, metrics, guard }: AppDeps): FastifyInstance {
@@ -64,14 +65,16 @@ export function buildApp({ logger, controller, store, metrics, guard }: AppDeps)
     return reply.code(204).send();
   });
 
-  app.get('/mode', async () => ({ dryRun: controller.dryRun }));
+  const mode = () => ({ dryRun: controller.dryRun, ...(controller.currentRun !== null ? { run: controller.currentRun } : {}) });
+  app.get('/mode', async () => mode());
 
   app.put('/mode', async (request, reply) => {
     const parsed = modeSchema.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ error: describeZodIssues(parsed.error).join('; ') });
     controller.dryRun = parsed.data.dryRun;
-    logger.info({ dryRun: controller.dryRun }, 'mode changed');
-    return { dryRun: controller.dryRun };
+    if (parsed.data.run !== undefined) controller.currentRun = parsed.data.run;
+    logger.info(mode(), 'mode changed');
+    return mode();
   });
 
   app.get('/health', async () => ({ status: 'ok', dryRun: controller.dryRun }));

@@ -1,4 +1,5 @@
 import { authHeaders } from '../../core/control-guard.ts';
+import { belongsToRun } from '../../core/labels.ts';
 import type { ControlClient } from '../../core/control-client.ts';
 import type { ObservationSink } from './observation.ts';
 import { startPolling } from './poller.ts';
@@ -7,7 +8,7 @@ interface Delivery {
   id: string;
   receiver: string;
   receivedAt: string;
-  alerts: { alertname: string; status: 'firing' | 'resolved' }[];
+  alerts: { alertname: string; status: 'firing' | 'resolved'; labels?: Record<string, string> }[];
 }
 
 interface ActionRecord {
@@ -27,15 +28,21 @@ async function getJson<T>(url: string, token: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** Deliveries recorded by the notification sink, timed by when the sink received them. */
-export function observeNotifications(sinkUrl: string, sink: ObservationSink, token: string, intervalMs = 200): { stop(): Promise<void> } {
+/**
+ * Deliveries recorded by the notification sink, timed by when the sink received them. `run`: the
+ * scenario run's label; an alert of another run (a late resolved notification of the scenario
+ * before) is not this scenario's.
+ */
+export function observeNotifications(sinkUrl: string, sink: ObservationSink, token: string, run: string | null = null, intervalMs = 200): { stop(): Promise<void> } {
   const done = new Set<string>();
   return startPolling(async () => {
     for (const d of await getJson<Delivery[]>(`${sinkUrl}/deliveries`, token)) {
       if (done.has(d.id)) continue;
       done.add(d.id);
       const at = Date.parse(d.receivedAt);
-      for (const a of d.alerts) sink.record({ kind: 'notification', receiver: d.receiver, alert: a.alertname, status: a.status }, at);
+      for (const a of d.alerts) {
+        if (belongsToRun(a.labels ?? {}, run)) sink.record({ kind: 'notification', receiver: d.receiver, alert: a.alertname, status: a.status }, at);
+      }
     }
   }, intervalMs);
 }

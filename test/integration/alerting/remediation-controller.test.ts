@@ -254,6 +254,30 @@ describe('remediation controller process', () => {
     expect(await (await fetch(`${controller.url}/mode`, { headers: auth })).json()).toEqual({ dryRun: false });
   });
 
+  it('acts only on alerts of the scenario run it was told (a late notification of the run before changes nothing)', async () => {
+    const mode = (body: unknown) => fetch(`${controller.url}/mode`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(await (await mode({ dryRun: false, run: 'error-burst-2' })).json()).toEqual({ dryRun: false, run: 'error-burst-2' });
+    try {
+      await post('/alerts', alert('ServiceDown', { service: 'ml-service', sandbox_run: 'error-burst-1' }, 'f-old-run'));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await actions()).toEqual([]);
+      expect(fake.calls).toEqual([]);
+      // Its own run's alert, and one without a run label (an attached stack's), both act.
+      await post('/alerts', alert('ServiceDown', { service: 'ml-service', sandbox_run: 'error-burst-2' }, 'f-this-run'));
+      await post('/alerts', alert('ServiceDown', { service: 'api-gateway' }, 'f-unlabelled'));
+      const records = await settled(2);
+      expect(records.map((r) => [r.service, r.result]).sort()).toEqual([
+        ['api-gateway', 'succeeded'],
+        ['ml-service', 'succeeded'],
+      ]);
+      // A mode change without `run` keeps the run; `run: null` accepts every alert again.
+      expect(await (await mode({ dryRun: false })).json()).toEqual({ dryRun: false, run: 'error-burst-2' });
+      expect((await mode({ dryRun: false, run: '' })).status).toBe(400);
+    } finally {
+      expect(await (await mode({ dryRun: false, run: null })).json()).toEqual({ dryRun: false });
+    }
+  });
+
   it('rejects a malformed webhook with 400 naming the field', async () => {
     const body = alert('ServiceDown', { service: 'ml-service' }) as { alerts: Record<string, unknown>[] };
     delete body.alerts[0]!.fingerprint;

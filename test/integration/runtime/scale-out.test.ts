@@ -192,7 +192,7 @@ describe('scale-out', () => {
     const conn = connectionFrom(sandbox.info, sandbox.layout);
     if (!(await status()).some((c) => c.name === 'ml-service-2')) expect((await scale('ml-service', { replicas: 2 })).status).toBe(200);
     const pid = (await status()).find((c) => c.name === 'ml-service-2')!.pid!;
-    await resetSandbox(conn, { remediation: true });
+    await resetSandbox(conn, { remediation: true, run: 'scale-out-test' });
     expect(isAlive(pid)).toBe(false);
     expect((await status()).some((c) => c.name === 'ml-service-2')).toBe(false);
     expect(await upstreams()).toEqual([primaryUrl]);

@@ -70,6 +70,21 @@ describe('which scenarios run alone', () => {
     expect(needsTheCores(scenario('service-crash'))).toBe(false);
     expect(needsTheCores(scenario('ml-latency-spike'))).toBe(false);
   });
+
+  it('on several sandboxes the exclusive ones ask first (nothing runs to drain), then the longest first; on one, as given', async () => {
+    const { runOrder } = await import('../../../scripts/engine/suite-run.ts');
+    const { loadScenario } = await import('../../../scripts/scenario/loader.ts');
+    const { join } = await import('node:path');
+    const { PROJECT_ROOT } = await import('../../../scripts/core/paths.ts');
+    const names = ['service-crash', 'latency-regression', 'cpu-saturation', 'baseline', 'traffic-drop'];
+    const scenarios = names.map((n) => loadScenario(join(PROJECT_ROOT, 'scenarios', `${n}.yaml`)));
+    const durations = Object.fromEntries(scenarios.map((s) => [s.name, s.load.durationSeconds]));
+    const ordered = runOrder(scenarios, 2).map((i) => names[i]!);
+    expect(ordered[0]).toBe('cpu-saturation');
+    const rest = ordered.slice(1).map((n) => durations[n]!);
+    expect(rest).toEqual([...rest].sort((a, b) => b - a));
+    expect(runOrder(scenarios, 1).map((i) => names[i])).toEqual(names);
+  });
 });
 
 describe('shard port offsets', () => {
