@@ -167,7 +167,9 @@ export async function resetSandboxQuick(conn: SandboxConnection, options: { dryR
     await quiet(fetch(`${controller}/mode`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', ...auth },
-      body: JSON.stringify({ dryRun: options.dryRun }),
+      // run: null, every alert counts: a scenario run before on this sandbox told the controller
+      // to act on that run's alerts only, and a workshop round labels its alerts with its own.
+      body: JSON.stringify({ dryRun: options.dryRun, run: null }),
       signal: AbortSignal.timeout(3000),
     }));
   }
