@@ -16,6 +16,7 @@ import { findStackComponent, portPlan, stackComponents } from '../../../scripts/
 import { readinessHeaders } from '../../../scripts/stack/stack-auth.ts';
 import type { StackComponentSpec } from '../../../scripts/stack/types.ts';
 import { isolatedSandbox } from '../../helpers/isolation.ts';
+import { waitForFirstScrape } from '../../../scripts/scenario/prepare.ts';
 
 const runtimes: NativeRuntime[] = [];
 afterEach(async () => {
@@ -75,6 +76,22 @@ describe('native runtime', () => {
     expect(pids.every((p) => !isAlive(p))).toBe(true);
     expect(registry.entries()).toEqual([]);
     expect(runtime.status().every((s) => s.state === 'stopped')).toBe(true);
+  });
+
+  it('a fresh Prometheus has no sample when it is ready; waitForFirstScrape returns once every target has one', async () => {
+    const { plan, runtime } = await planFor(stackComponents.filter((c) => c.name === 'prometheus'));
+    // Prometheus scrapes itself as the "sample service": any /metrics answers.
+    const self = `127.0.0.1:${plan.hostPort('prometheus', 'http')}`;
+    writeTargets(plan.configDir('prometheus'), 'sample-services', [{ targets: [self], labels: { service: 'self' } }]);
+    const [status] = await runtime.start(plan);
+    const url = status!.url!;
+    const samples = async () => ((await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent('up{job="sample-services"}')}`)).json()) as { data: { result: unknown[] } }).data.result.length;
+    const t0 = performance.now();
+    // Ready is not scraping: targets reach the scrape loops on Prometheus' 5 s discovery tick.
+    expect(await samples()).toBe(0);
+    const at = await waitForFirstScrape(url);
+    expect(await samples()).toBe(1);
+    expect(at - t0).toBeGreaterThan(1000);
   });
 
   it('names the component, the URL and the last log lines when readiness times out', async () => {
