@@ -90,7 +90,7 @@ program
   .option('--report-dir <dir>', 'where reports go (default: a new .sandbox/reports/<time> per run)')
   .addOption(forceOption())
   .addOption(allowRulesOption())
-  .option('--parallel <n>', 'run scenarios on n sandboxes side by side (auto: one per core, at most 3)', 'auto')
+  .option('--parallel <n>', 'run scenarios on n sandboxes side by side (auto: one more than the cores, at most 3)', 'auto')
   .addOption(reporterOption())
   .option('-q, --quiet', 'print only each scenario’s start and result, not every event')
   .option('--attach', 'judge a Prometheus and Alertmanager you already run instead of starting the sandbox’s own')
@@ -142,7 +142,7 @@ program
   .option('--report-dir <dir>', 'where scorecard.json and scorecard.html go (default: a new .sandbox/reports/<time> per run)')
   .addOption(forceOption())
   .addOption(allowRulesOption())
-  .option('--parallel <n>', 'sandboxes side by side (auto: one per core, at most 3)', 'auto')
+  .option('--parallel <n>', 'sandboxes side by side (auto: one more than the cores, at most 3)', 'auto')
   .action(async (files: string[], o) => set((await import('./commands/scorecard.ts')).scorecardCommand(files, { ...globals(), remediation: true, ...o })));
 
 const workshop = program.command('workshop').description('on-call training: a hidden incident after a quiet period; ack, diagnose, fix, hints, scoring and a debrief');

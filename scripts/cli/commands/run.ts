@@ -131,12 +131,14 @@ export function exitCodeOf(outcome: SuiteOutcome, say: (line: string) => void): 
 }
 
 /**
- * How many sandboxes `test` runs side by side: by default one per core, at most three. Each is
- * a Prometheus, an Alertmanager and four Node processes at a few percent of a core, but CPU
- * scenarios need a core of their own: three sandboxes on two cores starve cpu-saturation.
+ * How many sandboxes `test` runs side by side: by default one more than the cores, at most
+ * three. A sandbox mostly waits on rule windows: three running scenarios used about 0.6 of a core
+ * together (Prometheus, the services and the receivers; measured on two cores), and about
+ * 600 MiB each. A scenario that needs a core of its own (cpu-burn) runs with nothing beside it,
+ * first (suite-run.ts).
  */
 export function parallelism(value: string | undefined, mode: 'run' | 'test'): number {
-  if (value === undefined || value === 'auto') return mode === 'test' ? Math.max(1, Math.min(3, availableParallelism())) : 1;
+  if (value === undefined || value === 'auto') return mode === 'test' ? Math.max(1, Math.min(3, availableParallelism() + 1)) : 1;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 8) {
     throw new SandboxError('INVALID_ARGUMENT', `--parallel "${value}" must be a whole number from 1 to 8, or auto`, { hint: 'e.g. --parallel 2' });
