@@ -71,25 +71,18 @@ export function traceServerRequests(listener: RequestListener): RequestListener 
     const address = hostName(req.headers.host);
     const userAgent = req.headers['user-agent'];
     const parent = propagation.extract(context.active(), req.headers);
-    const span = tracer().startSpan(
-      // Until the router knows the route: the conventions' name without one is the method alone.
-      KNOWN_METHODS.has(method) ? method : 'HTTP',
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          ...methodAttributes(method),
-          [ATTR_URL_PATH]: q < 0 ? target : target.slice(0, q),
-          ...(q < 0 ? {} : { [ATTR_URL_QUERY]: target.slice(q + 1) }),
-          [ATTR_URL_SCHEME]: 'http',
-          ...(address ? { [ATTR_SERVER_ADDRESS]: address } : {}),
-          [ATTR_SERVER_PORT]: req.socket.localPort ?? 0,
-          ...(req.socket.remoteAddress ? { [ATTR_CLIENT_ADDRESS]: req.socket.remoteAddress } : {}),
-          [ATTR_NETWORK_PROTOCOL_VERSION]: req.httpVersion,
-          ...(userAgent ? { [ATTR_USER_AGENT_ORIGINAL]: userAgent } : {}),
-        },
-      },
-      parent,
-    );
+    // Built in place rather than from spreads: this runs for every request (fewer short-lived objects).
+    const attributes: Attributes = methodAttributes(method);
+    attributes[ATTR_URL_PATH] = q < 0 ? target : target.slice(0, q);
+    if (q >= 0) attributes[ATTR_URL_QUERY] = target.slice(q + 1);
+    attributes[ATTR_URL_SCHEME] = 'http';
+    if (address) attributes[ATTR_SERVER_ADDRESS] = address;
+    attributes[ATTR_SERVER_PORT] = req.socket.localPort ?? 0;
+    if (req.socket.remoteAddress) attributes[ATTR_CLIENT_ADDRESS] = req.socket.remoteAddress;
+    attributes[ATTR_NETWORK_PROTOCOL_VERSION] = req.httpVersion;
+    if (userAgent) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent;
+    // Until the router knows the route: the conventions' name without one is the method alone.
+    const span = tracer().startSpan(KNOWN_METHODS.has(method) ? method : 'HTTP', { kind: SpanKind.SERVER, attributes }, parent);
     let ended = false;
     const end = () => {
       if (ended) return;
