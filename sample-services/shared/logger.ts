@@ -61,10 +61,23 @@ function stdoutSync(): DestinationStream {
   return dest;
 }
 
-/** stdout (synchronously, see stdoutSync) and `extra`; both get every line the logger's own level lets through. */
-export function alsoTo(extra: DestinationStream): pino.MultiStreamRes {
-  return pino.multistream([
-    { level: 'trace', stream: stdoutSync() },
-    { level: 'trace', stream: extra },
-  ]);
+/**
+ * stdout (synchronously, see stdoutSync) and `extra`; both get every line the logger's own level
+ * lets through. One destination writing to both rather than pino.multistream, which per line
+ * walks its stream list and sets five metadata fields on each stream.
+ */
+export function alsoTo(extra: DestinationStream): DestinationStream {
+  const out = stdoutSync() as DestinationStream & { lastLevel: number };
+  const other = extra as DestinationStream & { lastLevel?: number };
+  const tee = {
+    [Symbol.for('pino.metadata')]: true,
+    lastLevel: 30,
+    write(line: string) {
+      out.lastLevel = tee.lastLevel;
+      other.lastLevel = tee.lastLevel;
+      out.write(line);
+      other.write(line);
+    },
+  };
+  return tee;
 }

@@ -48,6 +48,18 @@ describe('service logger stdout', () => {
     expect(p.lines().map((l) => l.msg)).toEqual(['before the crash']);
   });
 
+  it('keeps the last lines of a service the crash fault ends (exitSoon, as crash and crash-loop do)', async () => {
+    // The info lines are still in the buffer when the fatal line comes; process.exit must not lose them.
+    const exitSoon = JSON.stringify(join(PROJECT_ROOT, 'sample-services/shared/chaos/exit-soon.ts'));
+    const p = runLogger(`import(${exitSoon}).then(({ exitSoon }) => {\nlog.info('request 1');\nlog.info('request 2');\nexitSoon(log, 7, 5, 'fatal error: process crashed');\n});`);
+    expect(await p.exited).toBe(7);
+    expect(p.lines().map((l) => [l.level, l.msg])).toEqual([
+      ['info', 'request 1'],
+      ['info', 'request 2'],
+      ['fatal', 'fatal error: process crashed'],
+    ]);
+  });
+
   it('writes an info line soon while the process keeps running, a warning at once', async () => {
     // After the warning the process never yields again: only a write made at once gets it out.
     const p = runLogger(`log.info('idle line');\nsetTimeout(() => { log.info('queued'); log.warn('alarm'); for (;;); }, 300);`);
