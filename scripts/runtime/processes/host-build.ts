@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import { buildId, buildKey, defaultCacheDir, FORMAT, indexFileFor, openBuild, reuseBuild, touch } from './build-cache.mjs';
@@ -317,23 +317,7 @@ export interface HostLauncher {
 
 /** `node --import tsx <entry>.ts`: compiles at run time; the fallback, and SANDBOX_HOST_BUILD=0. */
 export function tsxLauncher(projectRoot: string, reason?: string): HostLauncher {
-  return { mode: 'tsx', ...(reason ? { reason } : {}), args: (entry) => [...serviceFlags(projectRoot, entry), '--import', 'tsx', resolve(projectRoot, entry)] };
-}
-
-/**
- * Node flags for the sample services only (entries under sample-services/): on Node 22 and 23,
- * `--experimental-async-context-frame`, so AsyncLocalStorage (OpenTelemetry's context manager)
- * keeps its store in V8's continuation data as Node 24 and later do by default, instead of async
- * hooks that run JavaScript for every promise the process creates. Measured: an `await` under an
- * active AsyncLocalStorage cost 0.31 µs with the hooks and 0.10 µs with the frame (0.10 without
- * any store); the services' tracing paid it on every promise of every request (issue 15). The
- * sandbox's own processes keep Node's defaults.
- */
-export function serviceFlags(projectRoot: string, entry: string, nodeVersion: string = process.versions.node): string[] {
-  const major = Number(nodeVersion.split('.')[0]);
-  if (major >= 24) return [];
-  const rel = relative(resolve(projectRoot), resolve(projectRoot, entry));
-  return rel.startsWith(`sample-services${sep}`) ? ['--experimental-async-context-frame'] : [];
+  return { mode: 'tsx', ...(reason ? { reason } : {}), args: (entry) => ['--import', 'tsx', resolve(projectRoot, entry)] };
 }
 
 /**
@@ -365,7 +349,7 @@ export async function prepareHostLauncher(
       const built = build.entries.get(resolve(projectRoot, entry));
       if (!built || !existsSync(built)) return fallback.args(entry);
       touch(build.dir); // in use: not pruned while this sandbox may still restart from it
-      return [...serviceFlags(projectRoot, entry), ...flags, built];
+      return [...flags, built];
     },
   };
 }
