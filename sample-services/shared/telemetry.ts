@@ -81,7 +81,19 @@ export function tracesUrl(base: string): string {
   return `${base.replace(/\/+$/, '')}/v1/traces`;
 }
 
-/** Endpoints that are not user traffic: no traces, no HTTP histogram, no request logs. */
+const OPERATIONAL = ['metrics', 'health', 'ready', 'chaos', 'admin'];
+
+/**
+ * Endpoints that are not user traffic: no traces, no HTTP histogram, no request logs. `/name`
+ * followed by the end, `/` or `?`. String compares rather than a regular expression: it runs up to
+ * three times per request in each service (profiled at ~6 µs a request in ml-service as a regex).
+ */
 export function isOperationalPath(url: string): boolean {
-  return /^\/(metrics|health|ready|chaos|admin)(\/|\?|$)/.test(url);
+  if (url.charCodeAt(0) !== 47 /* / */) return false;
+  for (const name of OPERATIONAL) {
+    if (!url.startsWith(name, 1)) continue;
+    const next = url.charCodeAt(name.length + 1);
+    if (Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */) return true;
+  }
+  return false;
 }

@@ -9,6 +9,9 @@
  * machine noise hits all alike; medians are compared. Each service's CPU time per request, from
  * /proc, is reported beside the throughput as a second, load-independent view.
  *   node --import tsx scripts/bench/instrumentation-overhead.ts
+ * BENCH_OVERHEAD_CPU_PROF=<dir> runs every service under `node --cpu-prof` and leaves one
+ * `<variant>-<service>.cpuprofile` per process there (stopped with SIGTERM so the profile is
+ * written); the profiler slows the services, so read its throughput figures as relative only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -68,13 +71,15 @@ export async function measureInstrumentationOverhead(options: OverheadOptions = 
   const dir = mkdtempSync(join(tmpdir(), 'bench-overhead-'));
   const sink = await startOtlpSink();
   const launcher = await prepareHostLauncher(PROJECT_ROOT, [ENTRY('ml-service'), ENTRY('api-gateway')]);
+  const profileDir = process.env.BENCH_OVERHEAD_CPU_PROF;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const pairs = new Map<Variant, Pair>();
   try {
     for (const v of VARIANTS) {
       const exporting = v === 'on' || v === 'traces' || v === 'logs';
       pairs.set(
         v,
-        await startPair(launcher, join(dir, v), {
+        await startPair(launcher, join(dir, v), profileDir ? { dir: profileDir, variant: v } : undefined, {
           SANDBOX_INSTRUMENTATION: v,
           ...(exporting ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${sink.url}/v1/logs` } : {}),
         }),
@@ -118,6 +123,7 @@ export async function measureInstrumentationOverhead(options: OverheadOptions = 
     ].join('\n');
     return { variants, overheadPercent: on.overheadPercent, report };
   } finally {
+    if (profileDir) await Promise.all([...pairs.values()].flatMap((p) => p.processes.map(stopForProfile)));
     for (const p of pairs.values()) for (const c of p.processes) killGroup(c);
     sink.close();
     rmSync(dir, { recursive: true, force: true });
@@ -127,23 +133,24 @@ export async function measureInstrumentationOverhead(options: OverheadOptions = 
 const signed = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(0)}`;
 
 /** ml-service and api-gateway on free ports, logs to files as the supervisor would. */
-async function startPair(launcher: HostLauncher, dir: string, env: Record<string, string>): Promise<Pair> {
+async function startPair(launcher: HostLauncher, dir: string, profile: { dir: string; variant: string } | undefined, env: Record<string, string>): Promise<Pair> {
   const base = { PATH: process.env.PATH ?? '', CHAOS_TOKEN: 'bench', SANDBOX_STATE_DIR: dir, HOST: '127.0.0.1', ...env };
   const mlPort = await freePort();
-  const ml = spawnService(launcher, 'ml-service', dir, { ...base, PORT: String(mlPort), MODEL_REGISTRY_DIR: join(dir, 'models') });
+  const ml = spawnService(launcher, 'ml-service', dir, profile, { ...base, PORT: String(mlPort), MODEL_REGISTRY_DIR: join(dir, 'models') });
   const mlUrl = `http://127.0.0.1:${mlPort}`;
   await waitReady(mlUrl, ml);
   const gwPort = await freePort();
-  const gw = spawnService(launcher, 'api-gateway', dir, { ...base, PORT: String(gwPort), ML_SERVICE_URL: mlUrl });
+  const gw = spawnService(launcher, 'api-gateway', dir, profile, { ...base, PORT: String(gwPort), ML_SERVICE_URL: mlUrl });
   const url = `http://127.0.0.1:${gwPort}`;
   await waitReady(url, gw);
   return { url, processes: [gw, ml] };
 }
 
-function spawnService(launcher: HostLauncher, name: string, dir: string, env: Record<string, string>): ChildProcess {
+function spawnService(launcher: HostLauncher, name: string, dir: string, profile: { dir: string; variant: string } | undefined, env: Record<string, string>): ChildProcess {
   mkdirSync(dir, { recursive: true });
   const log = openSync(join(dir, `${name}.log`), 'a');
-  return spawn(process.execPath, launcher.args(ENTRY(name)), {
+  const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.variant}-${name}.cpuprofile`] : [];
+  return spawn(process.execPath, [...prof, ...launcher.args(ENTRY(name))], {
     cwd: PROJECT_ROOT,
     env: { ...env, SERVICE_NAME: name },
     detached: true,
@@ -236,6 +243,14 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** SIGTERM and wait (at most 5 s) for the exit that writes the --cpu-prof profile. */
+function stopForProfile(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  return Promise.race([exited, new Promise<void>((r) => setTimeout(r, 5000).unref())]);
 }
 
 function killGroup(child: ChildProcess): void {
