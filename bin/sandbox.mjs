@@ -17,36 +17,46 @@ if (!nodeSatisfies(process.versions.node, engines.node)) {
   process.exit(3);
 }
 
-const entry = await cliEntry();
-// A built CLI: `up --detach` starts its background host from it directly (engine/detached-sandbox.ts).
+const { cli: entry, host } = await cliEntry();
+// A built CLI: `up --detach` starts its background sandbox from the built host entry, which loads
+// only the sandbox's modules, not the CLI (engine/detached-sandbox.ts).
 if (entry.endsWith('.mjs')) globalThis[Symbol.for('observability-sandbox.cli-entry')] = fileURLToPath(entry);
+if (host) globalThis[Symbol.for('observability-sandbox.host-entry')] = fileURLToPath(host);
 await import(entry);
 
-/** The URL of the CLI's main module to run. */
+/**
+ * The URLs of the CLI's main module to run and of the built detached-sandbox entry beside it
+ * (engine/host-main.ts; none when the CLI runs under tsx).
+ */
 async function cliEntry() {
   // An installed package (no .git): dist/, built when it was packed.
   const dist = new URL('dist/scripts/cli/main.mjs', rootUrl);
-  if (existsSync(dist) && !existsSync(new URL('.git', rootUrl))) return dist.href;
+  if (existsSync(dist) && !existsSync(new URL('.git', rootUrl))) {
+    const host = new URL('dist/scripts/engine/host-main.mjs', rootUrl);
+    return { cli: dist.href, host: existsSync(host) ? host.href : undefined };
+  }
 
   const root = resolve(fileURLToPath(rootUrl));
   const entry = resolve(root, 'scripts/cli/main.ts');
+  // Built together: one build check, chunks shared.
+  const entries = [entry, resolve(root, 'scripts/engine/host-main.ts')];
+  const fromBuild = (built) => ({ cli: pathToFileURL(built.entries.get(entries[0])).href, host: pathToFileURL(built.entries.get(entries[1])).href });
   const useBuild = process.env.SANDBOX_HOST_BUILD !== '0';
   if (useBuild) {
-    const { defaultCacheDir, reuseBuild } = await import('../scripts/runtime/processes/build-cache.mjs');
-    const built = reuseBuild(resolve(defaultCacheDir(root)), root, [entry]);
-    if (built) return pathToFileURL(built.entries.get(entry)).href;
+    const { buildKey, CLI_BUNDLED_PACKAGES, defaultCacheDir, reuseBuild } = await import('../scripts/runtime/processes/build-cache.mjs');
+    const built = reuseBuild(resolve(defaultCacheDir(root)), root, entries, buildKey(root, entries, CLI_BUNDLED_PACKAGES));
+    if (built) return fromBuild(built);
   }
   // A source changed (or no build yet): tsx runs the build, or the sources when it fails.
   const { register } = await import('tsx/esm/api');
   register();
   if (useBuild) {
     try {
-      const { buildHostEntries } = await import('../scripts/runtime/processes/host-build.ts');
-      const built = await buildHostEntries(root, [entry]);
-      return pathToFileURL(built.entries.get(entry)).href;
+      const { buildHostEntries, CLI_BUNDLED_PACKAGES } = await import('../scripts/runtime/processes/host-build.ts');
+      return fromBuild(await buildHostEntries(root, entries, { bundledPackages: CLI_BUNDLED_PACKAGES }));
     } catch (e) {
       console.error(`note: the CLI runs under tsx (slower start): its build failed: ${e.message.split('\n')[0]}`);
     }
   }
-  return pathToFileURL(entry).href;
+  return { cli: pathToFileURL(entry).href, host: undefined };
 }

@@ -21,14 +21,26 @@ export interface DetachedOptions {
 /** The file the host writes its start failure to, for the process that detached it. */
 export const HOST_ERROR_FILE = 'host-error.json';
 
-/** The host's file descriptor on which it says it is ready (`sandbox host --ready-fd`). */
+/** The host's file descriptor on which it says it is ready (`--ready-fd`). */
 const READY_FD = 3;
 
 /**
- * Set by bin/sandbox.mjs: the built CLI module it runs. The host starts from it directly, so it
- * does not re-check the build (rehashing every CLI source) that the detaching CLI just checked.
+ * Set by bin/sandbox.mjs when the CLI runs from a build: the built host entry (engine/host-main.ts,
+ * built with the CLI), and the built CLI module. The host starts from the former, which loads only
+ * the sandbox's modules (not the CLI's parser and commands), without re-checking the build
+ * (rehashing every CLI source) that the detaching CLI just checked.
  */
+const HOST_ENTRY = Symbol.for('observability-sandbox.host-entry');
 const CLI_ENTRY = Symbol.for('observability-sandbox.cli-entry');
+
+/** How to start the host: the built host entry, else the CLI's hidden `sandbox host` command. */
+export function hostCommandLine(): string[] {
+  const globals = globalThis as Record<symbol, unknown>;
+  const hostEntry = globals[HOST_ENTRY];
+  if (typeof hostEntry === 'string') return [hostEntry];
+  const builtCli = globals[CLI_ENTRY];
+  return [typeof builtCli === 'string' ? builtCli : join(PROJECT_ROOT, 'bin/sandbox.mjs'), 'host'];
+}
 
 /**
  * A sandbox in the background (`sandbox up --detach`, the workshop): a detached `sandbox host`
@@ -42,9 +54,7 @@ export async function startDetached(options: DetachedOptions): Promise<{ pid: nu
   mkdirSync(layout.logsDir, { recursive: true });
   const logFile = join(layout.logsDir, 'host.log');
   const fd = openSync(logFile, 'a');
-  const builtCli = (globalThis as Record<symbol, unknown>)[CLI_ENTRY];
-  const cli = typeof builtCli === 'string' ? builtCli : join(PROJECT_ROOT, 'bin/sandbox.mjs');
-  const args = [cli, 'host', '--runtime', options.runtime, '--state-dir', layout.root, '--port-offset', String(options.portOffset), '--ready-fd', String(READY_FD)];
+  const args = [...hostCommandLine(), '--runtime', options.runtime, '--state-dir', layout.root, '--port-offset', String(options.portOffset), '--ready-fd', String(READY_FD)];
   if (!options.remediation) args.push('--no-remediation');
   if (options.without !== undefined) args.push('--without', options.without);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd, 'pipe'], cwd: process.cwd(), env: { ...process.env, [OWNER_ENV]: layout.root } });

@@ -2,6 +2,7 @@
  * `npm run build` (and `npm pack`, through prepack): the package's dist/, what another project
  * runs when it installs this one:
  *   dist/scripts/cli/main.mjs      the `sandbox` command (bin/sandbox.mjs loads it)
+ *   dist/scripts/engine/host-main.mjs  the background sandbox `up --detach` starts (bin/sandbox.mjs names it)
  *   dist/scripts/api.mjs           `import ... from 'observability-sandbox'`
  *   dist/scripts/vitest/index.mjs  `import ... from 'observability-sandbox/vitest'`
  *   dist/types/...                 their declarations (tsc), for `exports` "types"
@@ -16,11 +17,11 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { bundleOptions, checkLoadOrder } from '../runtime/processes/host-build.ts';
+import { bundleOptions, checkLoadOrder, CLI_BUNDLED_PACKAGES } from '../runtime/processes/host-build.ts';
 import { PROJECT_ROOT } from '../core/paths.ts';
 
 /** The package's entry points, relative to the project root. */
-export const PACKAGE_ENTRIES = ['scripts/cli/main.ts', 'scripts/api.ts', 'scripts/vitest/index.ts'] as const;
+export const PACKAGE_ENTRIES = ['scripts/cli/main.ts', 'scripts/engine/host-main.ts', 'scripts/api.ts', 'scripts/vitest/index.ts'] as const;
 /** The ones another project imports (package.json `exports`), which get declarations. */
 const TYPED_ENTRIES = ['scripts/api.ts', 'scripts/vitest/index.ts'] as const;
 
@@ -28,7 +29,7 @@ export async function buildPackage(root = resolve(PROJECT_ROOT), options: { type
   const dist = join(root, 'dist');
   rmSync(dist, { recursive: true, force: true });
   const entries = PACKAGE_ENTRIES.map((e) => join(root, e));
-  const result = await build({ ...bundleOptions(root, entries), outdir: dist, metafile: true, write: true, logLevel: 'error' });
+  const result = await build({ ...bundleOptions(root, entries, CLI_BUNDLED_PACKAGES), outdir: dist, metafile: true, write: true, logLevel: 'error' });
   // The same guarantee as the host build: no dynamic import() turned into a load at start.
   checkLoadOrder(result.metafile, root, entries);
   if (options.types !== false) emitDeclarations(root, dist);

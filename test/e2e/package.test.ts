@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/core/paths.ts';
 import { isolatedSandbox } from '../helpers/isolation.ts';
+import { NOTHING_LEFT, settleLeftovers } from '../helpers/leftovers.ts';
 
 /**
  * The package another repository installs: `npm pack` of this one into a fresh empty project,
@@ -96,6 +97,21 @@ describe('npm pack, installed into an empty project', () => {
     expect(version.output.trim()).toBe(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version);
 
     const { env, stateDir } = await isolatedSandbox('e2e-package-run-');
+    // `up --detach` starts the background sandbox from the package's built host entry (not the
+    // whole CLI); it becomes ready, and `down` stops it and everything it started.
+    const up = await sh(bin, ['up', '--detach', '--runtime', 'native'], project, env);
+    expect(up.code, up.output).toBe(0);
+    expect(up.output).toMatch(/sandbox running in the background \(native runtime, pid \d+\)/);
+    const hostPid = Number(/pid (\d+)\)/.exec(up.output)![1]);
+    expect(readFileSync(`/proc/${hostPid}/cmdline`, 'utf8').split('\0')[1]).toBe(join(realpathSync(project), 'node_modules/observability-sandbox/dist/scripts/engine/host-main.mjs'));
+    const running = JSON.parse((await sh(bin, ['status', '--json'], project, env)).output) as { components: { name: string; state: string }[] };
+    for (const name of ['prometheus', 'alertmanager', 'ml-service', 'api-gateway', 'notification-sink', 'remediation-controller']) {
+      expect(running.components.find((c) => c.name === name)?.state, name).toBe('ready');
+    }
+    const down = await sh(bin, ['down'], project, env);
+    expect(down.code, down.output).toBe(0);
+    expect(await settleLeftovers(stateDir, [hostPid])).toEqual(NOTHING_LEFT);
+
     // The team's rule file lies outside its scenarios' directory and outside this package: it is
     // refused, naming the fix, until the command line allows it.
     const refused = await sh(bin, ['test', 'my-scenarios/', '--runtime', 'native'], project, env);

@@ -1,11 +1,9 @@
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ExitCode, SandboxError, isSandboxError } from '../../core/errors.ts';
+import { ExitCode } from '../../core/errors.ts';
 import { parseRuntimeChoice } from '../../runtime/select-runtime.ts';
 import { parseWithout } from '../../runtime/components.ts';
 import type { Sandbox } from '../../runtime/session.ts';
 import type { StateLayout } from '../../runtime/state.ts';
-import { HOST_ERROR_FILE, reportReady, startDetached } from '../../engine/detached-sandbox.ts';
+import { startDetached } from '../../engine/detached-sandbox.ts';
 import { layoutFrom, out, portOffsetFrom, type GlobalOptions } from '../context.ts';
 import { statusLine, statusTable } from '../format.ts';
 
@@ -69,35 +67,22 @@ export async function upCommand(opts: UpOptions): Promise<number> {
   }
 }
 
-/** Hidden `sandbox host`: the detached sandbox's own process. */
+/**
+ * Hidden `sandbox host`: the detached sandbox's own process, run from the CLI. `up --detach`
+ * starts the lean entry engine/host-main.ts instead where the CLI runs from a build (it skips
+ * loading the CLI); this is what it starts otherwise (the CLI under tsx, or its build failed).
+ */
 export async function hostCommand(opts: HostOptions): Promise<number> {
-  const layout = layoutFrom(opts);
-  const errorFile = join(layout.root, HOST_ERROR_FILE);
-  rmSync(errorFile, { force: true });
-  const interrupted = trapSignals(['SIGINT', 'SIGTERM', 'SIGHUP']);
-  let sandbox: Sandbox;
-  try {
-    const { startSandbox } = await sessionModule();
-    sandbox = await startSandbox({
-      runtime: parseRuntimeChoice(opts.runtime),
-      stateDir: layout.root,
-      portOffset: portOffsetFrom(opts),
-      remediation: opts.remediation,
-      without: parseWithout(opts.without),
-      detached: true,
-      log: out,
-      signal: interrupted.abort.signal,
-    });
-  } catch (e) {
-    // The CLI that detached us reads this to fail with the same code, message and hint.
-    const se = isSandboxError(e) ? e : new SandboxError('RUNTIME_UNAVAILABLE', (e as Error).message);
-    writeFileSync(errorFile, JSON.stringify({ code: se.code, message: se.message, hint: se.hint, details: se.details }));
-    throw e;
-  }
-  reportReady(opts.readyFd, sandbox.status());
-  await interrupted.promise;
-  await sandbox.stop();
-  return 0;
+  const { runDetachedHost } = await import('../../engine/detached-host.ts');
+  return runDetachedHost({
+    stateDir: layoutFrom(opts).root,
+    portOffset: portOffsetFrom(opts),
+    runtime: opts.runtime,
+    ...(opts.without !== undefined ? { without: opts.without } : {}),
+    remediation: opts.remediation,
+    ...(opts.readyFd !== undefined ? { readyFd: opts.readyFd } : {}),
+    log: out,
+  });
 }
 
 async function detach(opts: UpOptions, layout: StateLayout): Promise<number> {

@@ -14,11 +14,23 @@ export function defaultCacheDir(projectRoot, env = process.env) {
   return env.SANDBOX_BUILD_CACHE_DIR || join(projectRoot, 'node_modules', '.cache', 'sandbox-build');
 }
 
-/** What identifies a build's options: format, esbuild and Node versions, project and entries. */
-export function buildKey(root, absEntries) {
+/**
+ * Packages bundled into the CLI's build (bin/sandbox.mjs; the package's dist/) rather than loaded
+ * from node_modules: yaml alone is some 75 CommonJS files, about 100 ms of loading in every
+ * background sandbox's start (`up --detach`). Only in the CLI's build: the host processes' builds
+ * keep every package external (load order, see host-build.ts).
+ */
+export const CLI_BUNDLED_PACKAGES = ['yaml', 'bcryptjs'];
+
+/**
+ * What identifies a build's options: format, esbuild and Node versions, project, entries, and the
+ * packages bundled into it.
+ */
+export function buildKey(root, absEntries, bundledPackages = []) {
   const require = createRequire(join(root, 'package.json'));
   const esbuildVersion = JSON.parse(readFileSync(require.resolve('esbuild/package.json'), 'utf8')).version;
-  return sha256([FORMAT, esbuildVersion, process.version.split('.')[0], root, ...absEntries].join('\0'));
+  const bundled = bundledPackages.length > 0 ? [`bundled:${[...bundledPackages].sort().join(',')}`] : [];
+  return sha256([FORMAT, esbuildVersion, process.version.split('.')[0], root, ...absEntries, ...bundled].join('\0'));
 }
 
 /** The index of the last build for these options: its id and every file it compiled. */

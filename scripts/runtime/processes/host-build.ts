@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BuildOptions, Metafile, Plugin } from 'esbuild';
-import { buildId, buildKey, defaultCacheDir, FORMAT, indexFileFor, openBuild, reuseBuild, touch } from './build-cache.mjs';
+import { buildId, buildKey, CLI_BUNDLED_PACKAGES, defaultCacheDir, FORMAT, indexFileFor, openBuild, reuseBuild, touch } from './build-cache.mjs';
 
-export { defaultCacheDir };
+export { CLI_BUNDLED_PACKAGES, defaultCacheDir };
 
 /**
  * Host-process entries (services, sink, controller, reaper, and the CLI itself) compiled ahead of time with esbuild,
@@ -61,6 +61,8 @@ interface Index {
 export interface HostBuildOptions {
   /** Default: <projectRoot>/node_modules/.cache/sandbox-build (SANDBOX_BUILD_CACHE_DIR overrides). */
   cacheDir?: string;
+  /** Packages compiled into the build instead of left external (the CLI's: CLI_BUNDLED_PACKAGES). */
+  bundledPackages?: readonly string[];
 }
 
 /**
@@ -74,22 +76,32 @@ export async function buildHostEntries(projectRoot: string, entries: readonly st
   const cacheDir = resolve(options.cacheDir ?? defaultCacheDir(root));
   assertPackagesResolve(root, cacheDir);
   const absEntries = [...new Set(entries.map((e) => resolve(root, e)))].sort();
-  const key = buildKey(root, absEntries);
+  const bundled = options.bundledPackages ?? [];
+  const key = buildKey(root, absEntries, bundled);
   const indexFile = indexFileFor(cacheDir, key);
 
   const reused = reuseBuild(cacheDir, root, absEntries, key);
   if (reused) return { ...reused, reused: true, ms: performance.now() - t0 };
 
-  const built = await buildFresh(cacheDir, indexFile, key, root, absEntries);
+  const built = await buildFresh(cacheDir, indexFile, key, root, absEntries, bundled);
   prune(cacheDir, built.dir);
   return { ...built, reused: false, ms: performance.now() - t0 };
 }
 
 /**
  * How entries are bundled, here and for the package's dist/ (scripts/setup/build-package.ts):
- * ESM with code splitting, packages external, source maps, names kept.
+ * ESM with code splitting, packages external, source maps, names kept. `bundledPackages` are
+ * compiled in instead (the CLI's, CLI_BUNDLED_PACKAGES); their CommonJS require() of builtins
+ * goes through a `require` each output file defines (createRequire), as ESM has none.
  */
-export function bundleOptions(root: string, absEntries: readonly string[]): BuildOptions {
+export function bundleOptions(root: string, absEntries: readonly string[], bundledPackages: readonly string[] = []): BuildOptions {
+  const bundling: BuildOptions =
+    bundledPackages.length === 0
+      ? { packages: 'external' }
+      : {
+          plugins: [externalPackagesExcept(bundledPackages)],
+          banner: { js: "import { createRequire as __sandboxCreateRequire } from 'node:module';\nconst require = __sandboxCreateRequire(import\u002emeta.url);" },
+        };
   return {
     absWorkingDir: root,
     entryPoints: [...absEntries],
@@ -99,7 +111,7 @@ export function bundleOptions(root: string, absEntries: readonly string[]): Buil
     format: 'esm',
     platform: 'node',
     target: `node${process.versions.node.split('.')[0]}`,
-    packages: 'external',
+    ...bundling,
     outExtension: { '.js': '.mjs' },
     entryNames: '[dir]/[name]',
     chunkNames: 'chunks/[name]-[hash]',
@@ -111,18 +123,19 @@ export function bundleOptions(root: string, absEntries: readonly string[]): Buil
   };
 }
 
-async function buildFresh(cacheDir: string, indexFile: string, key: string, root: string, absEntries: string[]): Promise<Omit<HostBuild, 'reused' | 'ms'>> {
+async function buildFresh(cacheDir: string, indexFile: string, key: string, root: string, absEntries: string[], bundled: readonly string[]): Promise<Omit<HostBuild, 'reused' | 'ms'>> {
   const esbuild = await import('esbuild');
   const contents = new Map<string, Buffer>();
   inFlight += 1;
   let result: Awaited<ReturnType<typeof esbuild.build<{ write: false; metafile: true }>>>;
   try {
+    const options = bundleOptions(root, absEntries, bundled);
     result = await esbuild.build({
-      ...bundleOptions(root, absEntries),
+      ...options,
       outdir: 'out', // relative to absWorkingDir; write: false, the files go to the cache dir
       metafile: true,
       write: false,
-      plugins: [sourceLocationPlugin(root, contents)],
+      plugins: [...(options.plugins ?? []), sourceLocationPlugin(root, contents)],
     });
   } catch (e) {
     // esbuild's message lists its errors on separate lines: one line reads better in a log.
@@ -204,6 +217,22 @@ function sourceLocationPlugin(root: string, contents: Map<string, Buffer>): Plug
   };
 }
 
+/** Every package and builtin external but these (packages: 'external' with exceptions). */
+function externalPackagesExcept(bundled: readonly string[]): Plugin {
+  const keep = new Set(bundled);
+  return {
+    name: 'external-packages-except',
+    setup(build) {
+      // Bare specifiers: a package (its name is the first segment, two when scoped) or a builtin.
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        const [first, second] = args.path.split('/');
+        const name = first!.startsWith('@') ? `${first}/${second}` : first!;
+        return keep.has(name) ? undefined : { path: args.path, external: true };
+      });
+    },
+  };
+}
+
 function stripComments(source: string): string {
   return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
 }
@@ -246,7 +275,8 @@ function staticClosure(start: string, importsOf: (path: string) => readonly { pa
   const queue = [start];
   while (queue.length > 0) {
     for (const imp of importsOf(queue.shift()!)) {
-      if (imp.kind !== 'import-statement') continue;
+      // (A top-level require() in a bundled CommonJS package runs as early as a static import.)
+      if (imp.kind !== 'import-statement' && imp.kind !== 'require-call') continue;
       if (imp.external) {
         // (esbuild also lists imports TypeScript elides, used only as types: more to allow, never less.)
         externals.add(imp.path.replace(/^node:/, ''));

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -126,6 +126,40 @@ describe('host build', () => {
     expect(readdirSync(cacheDir).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
     const { stdout } = await node([join(dirs[0]!, 'src/main.mjs')]);
     expect(JSON.parse(stdout).lazy).toBe(42);
+  });
+
+  it('compiles the packages it is told to bundle into the build (CommonJS ones requiring builtins included), and keeps the others external', async () => {
+    // Two CommonJS packages: one bundled (with an internal require and a builtin's), one not.
+    write('node_modules/cjs-bundled/package.json', JSON.stringify({ name: 'cjs-bundled', main: 'index.js' }));
+    write('node_modules/cjs-bundled/index.js', "const node_process = require('process');\nconst { twice } = require('./lib/twice.js');\nexports.answer = twice(21);\nexports.pid = node_process.pid;\n");
+    write('node_modules/cjs-bundled/lib/twice.js', 'exports.twice = (n) => n * 2;\n');
+    write('node_modules/cjs-external/package.json', JSON.stringify({ name: 'cjs-external', main: 'index.js' }));
+    write('node_modules/cjs-external/index.js', "exports.name = 'external';\n");
+    write('src/uses-packages.ts', "import { answer, pid } from 'cjs-bundled';\nimport { name } from 'cjs-external';\nconsole.log(JSON.stringify({ answer, pidMatches: pid === process.pid, name }));\n");
+
+    const plain = await buildHostEntries(project, ['src/uses-packages.ts'], { cacheDir });
+    const bundled = await buildHostEntries(project, ['src/uses-packages.ts'], { cacheDir, bundledPackages: ['cjs-bundled'] });
+    // The bundled packages are part of what identifies a build.
+    expect(bundled.reused).toBe(false);
+    expect(bundled.dir).not.toBe(plain.dir);
+    for (const build of [plain, bundled]) {
+      const { stdout } = await node([build.entries.get(join(project, 'src/uses-packages.ts'))!]);
+      expect(JSON.parse(stdout)).toEqual({ answer: 42, pidMatches: true, name: 'external' });
+    }
+    const output = (build: { dir: string }) =>
+      readdirSync(build.dir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.mjs'))
+        .map((f) => readFileSync(join(build.dir, f), 'utf8'))
+        .join('\n');
+    expect(output(plain)).toMatch(/from "cjs-bundled"/);
+    expect(output(bundled)).not.toMatch(/from "cjs-bundled"/);
+    expect(output(bundled)).toMatch(/from "cjs-external"/);
+    // A bundled package's bytes are inputs: a change means a new build.
+    expect((await buildHostEntries(project, ['src/uses-packages.ts'], { cacheDir, bundledPackages: ['cjs-bundled'] })).reused).toBe(true);
+    write('node_modules/cjs-bundled/lib/twice.js', 'exports.twice = (n) => n * 3;\n');
+    const changed = await buildHostEntries(project, ['src/uses-packages.ts'], { cacheDir, bundledPackages: ['cjs-bundled'] });
+    expect(changed.reused).toBe(false);
+    expect(JSON.parse((await node([changed.entries.get(join(project, 'src/uses-packages.ts'))!])).stdout).answer).toBe(63);
   });
 
   it('rejects a build that would load a package earlier than the source does', () => {

@@ -78,6 +78,9 @@ describe('sandbox lifecycle', () => {
     const up = await runCli(['up', '--detach', '--runtime', 'native'], env);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/sandbox running in the background \(native runtime/);
+    // The background sandbox runs the built host entry, not the whole CLI.
+    const hostPid = Number(/pid (\d+)\)/.exec(up.stdout)?.[1]);
+    expect(readFileSync(`/proc/${hostPid}/cmdline`, 'utf8').split('\0')[1]).toMatch(/sandbox-build\/\w+\/scripts\/engine\/host-main\.mjs$/);
     const status = JSON.parse((await runCli(['status', '--json'], env)).stdout);
     expect(status.runtime).toBe('native');
     expect(status.components).toContainEqual(expect.objectContaining({ name: 'prometheus', state: 'ready', url: `http://127.0.0.1:${portPlan(portOffset).stack('prometheus')}` }));
@@ -107,7 +110,7 @@ describe('sandbox lifecycle', () => {
     const pids = registry.entries().map((e) => e.pid);
     const down = await runCli(['down'], env);
     expect(down.stdout).toMatch(/stopped the sandbox/);
-    expect(pids.filter(isAlive)).toEqual([]);
+    expect([...pids, hostPid].filter(isAlive)).toEqual([]);
   });
 
   it('refuses to start when a port is taken, naming it, and leaves nothing running', async () => {
