@@ -104,6 +104,13 @@ export interface ServiceSpec {
   role: 'sample' | 'platform';
   /** Entry file, relative to the project root. */
   entry: string;
+  /**
+   * The host process this service shares with others (same entry and this name): the supervisor
+   * starts one process for all of them, passing each one's port as PORT_<NAME> (portVariable in
+   * services.ts), logs it to <state>/logs/<sharedProcess>.log, and waits for each one's
+   * readiness. Restarting or stopping one restarts or stops the process, so all of them.
+   */
+  sharedProcess?: string;
   port: number;
   readiness: { path: string; timeoutMs: number };
   /** Prometheus scrapes its /metrics as a target of this job. */
