@@ -408,7 +408,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     const proc = await ManagedProcess.spawn({
       name: processName,
       command: process.execPath,
-      args: (this.options.launcher ?? tsxLauncher(this.options.projectRoot)).args(join(this.options.projectRoot, spec.entry)),
+      args: [...(spec.nodeFlags ?? []), ...(this.options.launcher ?? tsxLauncher(this.options.projectRoot)).args(join(this.options.projectRoot, spec.entry))],
       cwd: this.options.projectRoot,
       env: {
         ...process.env,

@@ -111,6 +111,12 @@ export interface ServiceSpec {
    * readiness. Restarting or stopping one restarts or stops the process, so all of them.
    */
   sharedProcess?: string;
+  /**
+   * V8/Node flags ahead of the entry (`node <flags> <entry>`), in every launch mode (built, tsx).
+   * Never --lite-mode: it turns WebAssembly off, and Node's fetch (undici's HTTP parser is
+   * WebAssembly) then throws "WebAssembly is not defined" on first use.
+   */
+  nodeFlags?: readonly string[];
   port: number;
   readiness: { path: string; timeoutMs: number };
   /** Prometheus scrapes its /metrics as a target of this job. */

@@ -93,6 +93,11 @@ describe('platform receivers: the sink and the controller in one process', () =>
     expect(controller.pid).toBe(sink.pid);
     expect(sink.url).toBe(url('notification-sink'));
     expect(controller.url).toBe(url('remediation-controller'));
+    // Its V8 flags ahead of the entry (and never --lite-mode, which breaks fetch: the next test).
+    const argv = readFileSync(`/proc/${sink.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv.indexOf('--max-semi-space-size=1')).toBeGreaterThan(0);
+    expect(argv.indexOf('--max-semi-space-size=1')).toBeLessThan(argv.findIndex((a) => a.includes('receivers-main')));
+    expect(argv).not.toContain('--lite-mode');
     const entries = new PidRegistry(join(dir, 'pids')).entries();
     expect(entries.map((e) => [e.name, e.pid])).toEqual([['platform-receivers', sink.pid]]);
     // Each server answers only its own routes.
