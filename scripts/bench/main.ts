@@ -36,7 +36,7 @@ line(`\`sandbox --version\` from the shell                  ${ms(version)}   goa
 line();
 
 line('## Memory');
-line(`native sandbox total RSS (every process, idle after start)  ${engine.rssMiB} MiB   ${goal(engine.rssMiB, NATIVE_IDLE_RSS_GOAL_MIB, 'MiB (issue 15)')}   (${engine.rssByProcess.map((p) => `${p.name} ${p.mib}`).join(', ')})`);
+line(`native sandbox total RSS (up --detach: host and every process under it, idle 3 s)  ${engine.rssMiB} MiB   ${goal(engine.rssMiB, NATIVE_IDLE_RSS_GOAL_MIB, 'MiB (issue 15)')}   (${engine.rssByProcess.map((p) => `${p.name} ${p.mib}`).join(', ')})`);
 line(dockerLimitsReport());
 line();
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './config/render.ts';
+import { services } from '../stack/services.ts';
 import type { RuntimeName } from './types.ts';
 
 /** Everything a running sandbox keeps on disk, under `.sandbox/` in the working directory. */
@@ -37,7 +38,9 @@ export function stateLayout(root: string): StateLayout {
     stackDir,
     configDir: (c) => join(stackDir(c), 'config'),
     dataDir: (c) => join(stackDir(c), 'data'),
-    logFile: (c) => join(root, 'logs', `${c}.log`),
+    // A service sharing a process (the notification sink, the remediation controller) logs to
+    // that process's file: `sandbox logs notification-sink` shows platform-receivers.log.
+    logFile: (c) => join(root, 'logs', `${services.find((s) => s.name === c)?.sharedProcess ?? c}.log`),
   };
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { isSandboxError, SandboxError } from '../core/errors.ts';
 import { instanceName, maxInstances } from '../stack/catalog.ts';
+import { portVariable } from '../stack/services.ts';
 import type { ServiceSpec } from '../stack/types.ts';
 import { tsxLauncher, type HostLauncher } from './processes/host-build.ts';
 import { ManagedProcess } from './processes/managed-process.ts';
@@ -165,7 +166,23 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
    * of the second killing the first one's process before it became ready.
    */
   restart(name: string): Promise<ComponentStatus> {
-    return this.serialized(name, () => this.restartNow(name));
+    return this.serialized(this.processKey(name), () => this.restartNow(name));
+  }
+
+  /**
+   * What operations are serialized on: the process. Services sharing one (the platform
+   * receivers) are restarted and stopped together, so one at a time across all of them.
+   */
+  private processKey(name: string): string {
+    const s = this.services.get(name);
+    return s?.spec.sharedProcess && s.index === 1 ? `process ${s.spec.sharedProcess}` : name;
+  }
+
+  /** The instances one process serves: the members of a shared process, else the instance alone. */
+  private membersOf(s: Supervised): Supervised[] {
+    const shared = s.spec.sharedProcess;
+    if (!shared || s.index !== 1) return [s];
+    return [...this.services.values()].filter((m) => m.index === 1 && m.spec.sharedProcess === shared);
   }
 
   private readonly operations = new Map<string, Promise<unknown>>();
@@ -178,12 +195,15 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
 
   private async restartNow(name: string): Promise<ComponentStatus> {
     const s = this.require(name);
-    if (s.restartTimer) clearTimeout(s.restartTimer);
-    s.restartTimer = undefined;
+    const members = this.membersOf(s);
+    for (const m of members) {
+      if (m.restartTimer) clearTimeout(m.restartTimer);
+      m.restartTimer = undefined;
+    }
     if (s.process?.running) {
-      s.stopping = true;
+      for (const m of members) m.stopping = true;
       await s.process.stop();
-      s.stopping = false;
+      for (const m of members) m.stopping = false;
     }
     await this.launch(s, true);
     return this.status().find((x) => x.name === name)!;
@@ -277,17 +297,23 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
 
   /** Stop one service and keep it down (operator action; also used by tests). */
   stop(name: string): Promise<void> {
-    return this.serialized(name, () => this.stopNow(name));
+    return this.serialized(this.processKey(name), () => this.stopNow(name));
   }
 
+  /** Stops the process: a service sharing one stops with every other service it serves. */
   private async stopNow(name: string): Promise<void> {
     const s = this.require(name);
-    if (s.restartTimer) clearTimeout(s.restartTimer);
-    s.restartTimer = undefined;
-    s.stopping = true;
+    const members = this.membersOf(s);
+    for (const m of members) {
+      if (m.restartTimer) clearTimeout(m.restartTimer);
+      m.restartTimer = undefined;
+      m.stopping = true;
+    }
     await s.process?.stop();
-    s.stopping = false;
-    s.state = 'stopped';
+    for (const m of members) {
+      m.stopping = false;
+      m.state = 'stopped';
+    }
   }
 
   /**
@@ -309,7 +335,8 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       s.stopping = true;
       if (s.restartTimer) clearTimeout(s.restartTimer);
     }
-    await Promise.all(all.map((s) => s.process?.stop()));
+    // A shared process appears once per service it serves: stopped once.
+    await Promise.all([...new Set(all.map((s) => s.process))].map((p) => p?.stop()));
     for (const s of all) s.state = 'stopped';
   }
 
@@ -330,61 +357,99 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     this.emit('event', event);
   }
 
-  private async launch(s: Supervised, isRestart: boolean): Promise<void> {
+  /** Launches in flight per shared process: a second request (two members' restart timers) joins the first. */
+  private readonly launching = new Map<string, Promise<void>>();
+
+  private launch(s: Supervised, isRestart: boolean): Promise<void> {
+    const shared = s.spec.sharedProcess && s.index === 1 ? s.spec.sharedProcess : undefined;
+    if (!shared) return this.launchProcess(s, [s], isRestart);
+    const inFlight = this.launching.get(shared);
+    if (inFlight) return inFlight;
+    const launched = this.launchProcess(s, this.membersOf(s), isRestart).finally(() => this.launching.delete(shared));
+    this.launching.set(shared, launched);
+    return launched;
+  }
+
+  /**
+   * Spawn one process for `members` (one instance, or every service of a shared process), then
+   * wait until each member answers its readiness path. `s` is the member whose policy asked.
+   */
+  private async launchProcess(s: Supervised, members: Supervised[], isRestart: boolean): Promise<void> {
     const { spec } = s;
-    if (isRestart) {
-      s.restarts += 1;
+    const shared = s.index === 1 ? spec.sharedProcess : undefined;
+    const processName = shared ?? s.name;
+    for (const m of members) {
+      if (isRestart) m.restarts += 1;
+      m.state = 'starting';
+      delete m.reason;
     }
     const crashAfter = s.policy.policy === 'on-failure' ? s.policy.crashAfterMs : undefined;
-    s.state = 'starting';
-    delete s.reason;
+    // One service: PORT and its names. A shared process: its own name, and PORT_<SERVICE> per
+    // service (portVariable in stack/services.ts); the process names each service's logs itself.
+    const identity: Record<string, string> = shared
+      ? {
+          SERVICE_NAME: shared,
+          OTEL_SERVICE_NAME: shared,
+          SERVICE_INSTANCE: shared,
+          ...Object.fromEntries(members.map((m) => [portVariable(m.spec.name), String(m.port)])),
+        }
+      : {
+          SERVICE_NAME: spec.name,
+          // The name in traces and logs (OpenTelemetry's variable) is the catalog name too, the one
+          // the scrape targets carry as `service` and scenarios query Loki and Tempo by: one
+          // OTEL_SERVICE_NAME in the user's shell must not make every process the same service.
+          // OTEL_RESOURCE_ATTRIBUTES passes through (deployment.environment and the like).
+          OTEL_SERVICE_NAME: spec.name,
+          // A replica is the same service (logs, traces) with state of its own (a crash loop
+          // injected into the primary is not resumed by a replica).
+          SERVICE_INSTANCE: s.name,
+          PORT: String(s.port),
+        };
     const proc = await ManagedProcess.spawn({
-      name: s.name,
+      name: processName,
       command: process.execPath,
-      args: (this.options.launcher ?? tsxLauncher(this.options.projectRoot)).args(join(this.options.projectRoot, spec.entry)),
+      args: [...(spec.nodeFlags ?? []), ...(this.options.launcher ?? tsxLauncher(this.options.projectRoot)).args(join(this.options.projectRoot, spec.entry))],
       cwd: this.options.projectRoot,
       env: {
         ...process.env,
         ...this.options.commonEnv,
-        ...this.options.env(spec),
-        SERVICE_NAME: spec.name,
-        // The name in traces and logs (OpenTelemetry's variable) is the catalog name too, the one
-        // the scrape targets carry as `service` and scenarios query Loki and Tempo by: one
-        // OTEL_SERVICE_NAME in the user's shell must not make every process the same service.
-        // OTEL_RESOURCE_ATTRIBUTES passes through (deployment.environment and the like).
-        OTEL_SERVICE_NAME: spec.name,
-        // A replica is the same service (logs, traces) with state of its own (a crash loop
-        // injected into the primary is not resumed by a replica).
-        SERVICE_INSTANCE: s.name,
+        ...Object.assign({}, ...members.map((m) => this.options.env(m.spec))),
+        ...identity,
         HOST: this.host,
-        PORT: String(s.port),
         ...(crashAfter !== undefined ? { SANDBOX_CRASH_AFTER_MS: String(crashAfter) } : {}),
       },
-      logFile: join(this.options.logDir, `${s.name}.log`),
+      logFile: join(this.options.logDir, `${processName}.log`),
       registry: this.options.registry,
       session: this.options.session,
     });
-    s.process = proc;
-    this.record({ kind: 'process-start', service: s.name, pid: proc.pid, restarts: s.restarts });
-    void proc.exited.then((exit) => this.onExit(s, proc, exit.code, exit.signal));
-    try {
-      await waitForHttpReady({
-        component: s.name,
-        url: `http://${this.host}:${s.port}${spec.readiness.path}`,
-        timeoutMs: spec.readiness.timeoutMs,
-        process: proc,
-      });
-      if (s.process === proc && proc.running) {
-        s.state = 'ready';
-        if (crashAfter === undefined) s.backoffStep = 0;
-      }
-    } catch (e) {
-      // A crash-looping service may die before it is ready; the policy handles that.
-      if (s.policy.policy === 'on-failure') return;
-      s.state = 'failed';
-      s.reason = (e as Error).message;
-      throw e;
+    for (const m of members) {
+      m.process = proc;
+      this.record({ kind: 'process-start', service: m.name, pid: proc.pid, restarts: m.restarts });
+      void proc.exited.then((exit) => this.onExit(m, proc, exit.code, exit.signal));
     }
+    const ready = await Promise.allSettled(
+      members.map(async (m) => {
+        await waitForHttpReady({
+          component: m.name,
+          url: `http://${this.host}:${m.port}${m.spec.readiness.path}`,
+          timeoutMs: m.spec.readiness.timeoutMs,
+          process: proc,
+        });
+        if (m.process === proc && proc.running) {
+          m.state = 'ready';
+          if (m.policy.policy !== 'on-failure' || m.policy.crashAfterMs === undefined) m.backoffStep = 0;
+        }
+      }),
+    );
+    const failed = ready.flatMap((o, i) => (o.status === 'rejected' ? [{ m: members[i]!, error: o.reason as Error }] : []));
+    if (failed.length === 0) return;
+    // A crash-looping service may die before it is ready; the policy handles that.
+    if (s.policy.policy === 'on-failure') return;
+    for (const { m, error } of failed) {
+      m.state = 'failed';
+      m.reason = error.message;
+    }
+    throw failed[0]!.error;
   }
 
   private onExit(s: Supervised, proc: ManagedProcess, code: number | null, signal: NodeJS.Signals | null): void {

@@ -104,6 +104,19 @@ export interface ServiceSpec {
   role: 'sample' | 'platform';
   /** Entry file, relative to the project root. */
   entry: string;
+  /**
+   * The host process this service shares with others (same entry and this name): the supervisor
+   * starts one process for all of them, passing each one's port as PORT_<NAME> (portVariable in
+   * services.ts), logs it to <state>/logs/<sharedProcess>.log, and waits for each one's
+   * readiness. Restarting or stopping one restarts or stops the process, so all of them.
+   */
+  sharedProcess?: string;
+  /**
+   * V8/Node flags ahead of the entry (`node <flags> <entry>`), in every launch mode (built, tsx).
+   * Never --lite-mode: it turns WebAssembly off, and Node's fetch (undici's HTTP parser is
+   * WebAssembly) then throws "WebAssembly is not defined" on first use.
+   */
+  nodeFlags?: readonly string[];
   port: number;
   readiness: { path: string; timeoutMs: number };
   /** Prometheus scrapes its /metrics as a target of this job. */

@@ -10,9 +10,10 @@ export interface SinkConfig {
 }
 
 /** Settings from the environment the sandbox's supervisor sets. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SinkConfig {
-  const port = Number(env.PORT ?? 9401);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
+/** `portVar`: the variable holding the port (PORT; PORT_NOTIFICATION_SINK in the receivers' shared process). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, portVar = 'PORT'): SinkConfig {
+  const port = Number(env[portVar] ?? 9401);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${portVar} must be a port number, got ${JSON.stringify(env[portVar])}`);
   const capacity = Number(env.SINK_CAPACITY ?? 10_000);
   if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`SINK_CAPACITY must be a positive integer, got ${JSON.stringify(env.SINK_CAPACITY)}`);
   const service = env.SERVICE_NAME || 'notification-sink';

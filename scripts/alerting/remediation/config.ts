@@ -16,9 +16,10 @@ export interface ControllerConfig {
 }
 
 /** Settings from the environment the sandbox's supervisor sets; throws with the variable's name on a bad value. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ControllerConfig {
-  const port = Number(env.PORT ?? 9402);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
+/** `portVar`: the variable holding the port (PORT; PORT_REMEDIATION_CONTROLLER in the receivers' shared process). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), portVar = 'PORT'): ControllerConfig {
+  const port = Number(env[portVar] ?? 9402);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${portVar} must be a port number, got ${JSON.stringify(env[portVar])}`);
   const controlUrl = (env.SANDBOX_CONTROL_URL ?? '').replace(/\/+$/, '');
   if (!controlUrl) throw new Error('SANDBOX_CONTROL_URL must be set to the sandbox control API base URL');
   try {

@@ -36,8 +36,9 @@ describe('sandbox lifecycle', () => {
     const { env, registry } = await sandbox();
     const { child } = await startCli(['up', '--runtime', 'native'], env, READY);
     const pids = registry.entries().map((e) => e.pid);
-    // Prometheus, Alertmanager, the blackbox exporter, two services, sink and controller.
-    expect(pids.length).toBe(7); // prometheus, alertmanager, blackbox exporter, 2 sample services, sink, controller
+    // Prometheus, Alertmanager, the blackbox exporter, two services, and the platform receivers
+    // (sink and controller in one process).
+    expect(pids.length).toBe(6); // prometheus, alertmanager, blackbox exporter, 2 sample services, platform-receivers
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
@@ -49,8 +50,9 @@ describe('sandbox lifecycle', () => {
     const { env, registry } = await sandbox();
     const { child } = await startCli(['up', '--runtime', 'native'], env, READY);
     const pids = registry.entries().map((e) => e.pid);
-    // Prometheus, Alertmanager, the blackbox exporter, two services, sink and controller.
-    expect(pids.length).toBe(7);
+    // Prometheus, Alertmanager, the blackbox exporter, two services, and the platform receivers
+    // (sink and controller in one process).
+    expect(pids.length).toBe(6);
     child.kill('SIGKILL');
     expect(await waitFor(() => pids.every((p) => !isAlive(p)), 15_000)).toBe(true);
     const status = await runCli(['status', '--json'], env);

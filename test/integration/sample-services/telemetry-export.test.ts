@@ -337,7 +337,7 @@ describe('telemetry export to Tempo and Loki (stand-ins)', () => {
     });
   });
 
-  describe('the notification sink (same shipping as the sample services)', () => {
+  describe('the platform receivers (same shipping as the sample services)', () => {
     let loki: StandIn;
     let kill = () => {};
 
@@ -349,13 +349,19 @@ describe('telemetry export to Tempo and Loki (stand-ins)', () => {
       await loki?.close();
     });
 
-    it('ships its JSON lines under its service name and flushes them on SIGTERM', async () => {
-      const port = await freePort();
-      const child = spawn(process.execPath, await hostArgs('scripts/alerting/notification-sink/main.ts'), {
+    it('ship the sink\'s and the controller\'s JSON lines each under its own service name from their one process, and flush them on SIGTERM', async () => {
+      const child = spawn(process.execPath, await hostArgs('scripts/alerting/receivers-main.ts'), {
         cwd: ROOT,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { PATH: process.env.PATH, PORT: String(port), OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${loki.url}/otlp/v1/logs`, OTEL_BLRP_SCHEDULE_DELAY: '600000' },
+        env: {
+          PATH: process.env.PATH,
+          PORT_NOTIFICATION_SINK: String(await freePort()),
+          PORT_REMEDIATION_CONTROLLER: String(await freePort()),
+          SANDBOX_CONTROL_URL: 'http://127.0.0.1:9',
+          OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${loki.url}/otlp/v1/logs`,
+          OTEL_BLRP_SCHEDULE_DELAY: '600000',
+        },
       });
       kill = () => {
         try {
@@ -367,18 +373,23 @@ describe('telemetry export to Tempo and Loki (stand-ins)', () => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
-      await until(() => expect(out).toContain('notification sink listening'));
+      await until(() => expect(out).toContain('remediation controller listening'));
       process.kill(-child.pid!, 'SIGTERM');
       expect(await exited).toBe(0);
 
       const logs = logsOf(loki);
-      const msgs = logs.map((l) => JSON.parse(l.line).msg);
-      expect(msgs).toEqual(expect.arrayContaining(['notification sink listening', 'shutting down']));
+      for (const [service, listening] of [
+        ['notification-sink', 'notification sink listening'],
+        ['remediation-controller', 'remediation controller listening'],
+      ] as const) {
+        const own = logs.filter((l) => l.service === service);
+        expect(own.map((l) => JSON.parse(l.line).msg)).toEqual(expect.arrayContaining([listening, 'shutting down']));
+      }
       for (const l of logs) {
-        expect(l.service).toBe('notification-sink');
-        expect(JSON.parse(l.line)).toMatchObject({ service: 'notification-sink' });
+        expect(JSON.parse(l.line)).toMatchObject({ service: l.service });
         expect(out.split('\n')).toContain(l.line);
       }
+      expect(new Set(logs.map((l) => l.service))).toEqual(new Set(['notification-sink', 'remediation-controller']));
       expect(loki.received.every((r) => r.path === '/otlp/v1/logs')).toBe(true);
     });
   });
