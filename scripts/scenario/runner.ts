@@ -5,6 +5,7 @@ import type { ActiveFault } from '../faults/types.ts';
 import { LoadDriver } from '../load/driver.ts';
 import type { LoadSummary } from '../load/profile.ts';
 import { predictBodies } from '../load/payloads.ts';
+import { warmUp } from '../load/warm-up.ts';
 import type { SandboxConnection } from '../runtime/connection.ts';
 import { detectionBounds, type DetectionConfig } from './detection-bounds.ts';
 import { detectionContext } from './detection-context.ts';
@@ -67,8 +68,14 @@ export async function runScenarioOnce(conn: SandboxConnection, scenario: Scenari
     // An attached Prometheus is the team's: its configuration is not ours to change.
     if (conn.runtime !== 'attached') {
       uninstallRules = await installRunConfig(conn, scenario.ruleFiles, run);
-      // History starts with the first scrape of the fresh Prometheus, about 6 s after the reset.
-      forgotAt = await waitForFirstScrape(urls.prometheus!);
+      // History starts with the first scrape of the fresh Prometheus, about 6 s after the reset;
+      // the services warm up on traffic meanwhile, out of its sight (load/warm-up.ts).
+      const warm = scenario.load.rate > 0 ? warmUp(urls['api-gateway']!, scenario.load.startRate ?? scenario.load.rate) : null;
+      try {
+        forgotAt = await waitForFirstScrape(urls.prometheus!);
+      } finally {
+        await warm?.stop();
+      }
     }
 
     if (scenario.load.rate > 0) {
