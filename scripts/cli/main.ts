@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, isSandboxError } from '../core/errors.ts';
+import { ExitCode, reportFailure } from '../core/errors.ts';
 import { packageVersion } from '../core/paths.ts';
 
 /**
@@ -221,12 +221,8 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     exitCode = e.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
-  } else if (isSandboxError(e)) {
-    process.stderr.write(`${e.format()}\n`);
-    exitCode = e.exitCode;
   } else {
-    process.stderr.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
-    exitCode = ExitCode.environment;
+    exitCode = reportFailure(e);
   }
 }
 process.exit(exitCode);

@@ -92,3 +92,16 @@ export class SandboxError extends Error {
 export function isSandboxError(e: unknown): e is SandboxError {
   return e instanceof SandboxError;
 }
+
+/**
+ * The process boundary of every entry (the CLI, the detached host): a SandboxError printed with
+ * its code and hint and its own exit code, anything else as an internal error (exit 3).
+ */
+export function reportFailure(e: unknown, write: (text: string) => void = (t) => void process.stderr.write(t)): ExitCode {
+  if (isSandboxError(e)) {
+    write(`${e.format()}\n`);
+    return e.exitCode;
+  }
+  write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
+  return ExitCode.environment;
+}

@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExitCode, SandboxError, isSandboxError } from '../core/errors.ts';
+import { ExitCode, SandboxError, reportFailure } from '../core/errors.ts';
 import { runDetachedHost } from './detached-host.ts';
 
 let exitCode: number = ExitCode.ok;
@@ -42,12 +42,6 @@ try {
 } catch (caught) {
   // An unknown or malformed flag (node:util parseArgs) is bad input like any other.
   const e = /^ERR_PARSE_ARGS_/.test(String((caught as { code?: unknown }).code)) ? new SandboxError('INVALID_ARGUMENT', (caught as Error).message) : caught;
-  if (isSandboxError(e)) {
-    process.stderr.write(`${e.format()}\n`);
-    exitCode = e.exitCode;
-  } else {
-    process.stderr.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
-    exitCode = ExitCode.environment;
-  }
+  exitCode = reportFailure(e);
 }
 process.exit(exitCode);
